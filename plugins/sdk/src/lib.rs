@@ -24,10 +24,15 @@ core::arch::global_asm!(
 
 /// Reads the whole document from standard input, refusing more than `limit` bytes.
 ///
+/// `size_hint` (the host's `extract-options.size-hint`) sizes the buffer up front; it is
+/// capped by `limit` and never trusted beyond that.
+///
 /// # Errors
 /// Returns a message when stdin cannot be read or holds more than `limit` bytes.
-pub fn read_document(limit: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+pub fn read_document(limit: u64, size_hint: u64) -> Result<Vec<u8>, String> {
+    // One byte more than the hint, so reaching the end of stdin does not force a regrowth.
+    let capacity = usize::try_from(size_hint.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
     std::io::stdin()
         .lock()
         .take(limit.saturating_add(1))
@@ -90,7 +95,22 @@ mod tests {
     #[test]
     #[allow(clippy::panic)]
     fn catch_panic_returns_message() {
-        let err = catch_panic(|| -> u32 { panic!("boom {}", 42) }).unwrap_err();
-        assert!(err.starts_with("boom 42 at "), "{err}");
+        match catch_panic(|| -> u32 { panic!("boom {}", 42) }) {
+            Err(err) => assert!(err.starts_with("boom 42 at "), "{err}"),
+            Ok(v) => panic!("expected the panic to be caught, got {v}"),
+        }
+    }
+
+    #[test]
+    fn catch_panic_survives_repeated_panics() {
+        for i in 0..3 {
+            #[allow(clippy::panic)]
+            let r = catch_panic(|| -> u32 { panic!("again {i}") });
+            assert_eq!(
+                r.map_err(|e| e.starts_with(&format!("again {i}"))),
+                Err(true)
+            );
+        }
+        assert_eq!(catch_panic(|| 1), Ok(1));
     }
 }

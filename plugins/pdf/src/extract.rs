@@ -1,0 +1,257 @@
+//! The whole extraction as a pure function of bytes and options, callable natively by
+//! tests and fuzz targets; `lib.rs` only adapts it to the WIT world.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use lopdf::{Document, ObjectId};
+
+use crate::links::page_links;
+use crate::load::{Loaded, load};
+use crate::metadata::read_metadata;
+use crate::model::{Extracted, OcrReason, Options, Page, PdfError, Warning};
+use crate::outline::read_outline;
+use crate::pages::page_tree;
+use crate::quality::{assess, painting};
+use crate::text::{PageText, TextError, extract_page_text};
+
+/// Extracts text, metadata, outline and links from a PDF.
+///
+/// Page range: 1-based and inclusive. A range reaching past the last page yields the
+/// pages that exist plus a `page-range` warning; a range that is malformed in itself
+/// (`first` of 0, or `first` after `last`) is refused as `unsupported`, since it is a
+/// caller's mistake that no document could satisfy.
+///
+/// # Errors
+/// [`PdfError::Corrupt`] when the bytes are not a readable PDF or have no pages,
+/// [`PdfError::Encrypted`] when a user password is needed, [`PdfError::TooLarge`] when
+/// the document has more pages than `options.max_pages`, [`PdfError::Unsupported`] for
+/// a malformed page range or an unknown security handler.
+pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, PdfError> {
+    if let Some((first, last)) = options.pages
+        && (first == 0 || first > last)
+    {
+        return Err(PdfError::Unsupported(format!(
+            "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
+        )));
+    }
+    let Loaded { doc, mut warnings } = load(bytes)?;
+
+    let tree = page_tree(&doc);
+    if tree.loops > 0 {
+        warnings.push(Warning::new(
+            "page-tree",
+            format!("the page tree refers {} time(s) to nodes already visited (a loop); they were skipped", tree.loops),
+            None,
+        ));
+    }
+    if tree.too_deep > 0 {
+        warnings.push(Warning::new(
+            "page-tree",
+            format!(
+                "{} page-tree branch(es) nested too deeply were skipped",
+                tree.too_deep
+            ),
+            None,
+        ));
+    }
+    let total = u32::try_from(tree.pages.len()).unwrap_or(u32::MAX);
+    if total == 0 {
+        return Err(PdfError::Corrupt(
+            "the document has no readable pages".into(),
+        ));
+    }
+    if total > options.max_pages {
+        return Err(PdfError::TooLarge(format!(
+            "the document has {total} pages, more than the limit of {}",
+            options.max_pages
+        )));
+    }
+
+    let mut metadata = read_metadata(&doc);
+    metadata.page_count = total;
+    let numbers: HashMap<ObjectId, u32> =
+        tree.pages.iter().zip(1..).map(|(id, n)| (*id, n)).collect();
+    let outline = read_outline(&doc, &numbers);
+
+    let (first, last) = options.pages.unwrap_or((1, total));
+    if last > total {
+        warnings.push(Warning::new(
+            "page-range",
+            format!("pages {first}-{last} were asked for, the document has {total}"),
+            None,
+        ));
+    }
+    let mut pages = Vec::new();
+    for (id, number) in tree.pages.iter().zip(1u32..) {
+        if number < first || number > last {
+            continue;
+        }
+        pages.push(extract_page(&doc, *id, number, options, &mut warnings));
+    }
+    Ok(Extracted {
+        metadata,
+        pages,
+        outline,
+        warnings,
+    })
+}
+
+/// One page; any failure inside (an error of the text engine, a panic anywhere in the
+/// page's processing) gives an empty page marked for OCR rather than failing the document.
+fn extract_page(
+    doc: &Document,
+    id: ObjectId,
+    number: u32,
+    options: &Options,
+    warnings: &mut Vec<Warning>,
+) -> Page {
+    let mut page_warnings = Vec::new();
+    let attempt = catch_unwind(AssertUnwindSafe(|| {
+        read_page(doc, id, number, options, &mut page_warnings)
+    }));
+    let why = match attempt {
+        Ok(Ok(page)) => {
+            warnings.append(&mut page_warnings);
+            return page;
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => "the extractor failed on this page's data".to_string(),
+    };
+    warnings.push(Warning::new(
+        "page-failed",
+        format!("no text could be read from page {number}: {why}"),
+        Some(number),
+    ));
+    Page {
+        number,
+        text: String::new(),
+        chars: 0,
+        ocr: Some(OcrReason::NoTextLayer),
+        links: catch_unwind(AssertUnwindSafe(|| page_links(doc, id))).unwrap_or_default(),
+    }
+}
+
+fn read_page(
+    doc: &Document,
+    id: ObjectId,
+    number: u32,
+    options: &Options,
+    warnings: &mut Vec<Warning>,
+) -> Result<Page, TextError> {
+    let PageText {
+        text,
+        glyphs,
+        unmapped,
+        warnings: text_warnings,
+    } = extract_page_text(doc, id)?;
+    warnings.extend(
+        text_warnings
+            .into_iter()
+            .map(|m| Warning::new("font-map", m, Some(number))),
+    );
+    let ocr = assess(&text, glyphs, unmapped, || painting(doc, id));
+    let text = truncate(text, options.max_chars_per_page, number, warnings);
+    let chars =
+        u32::try_from(text.chars().filter(|c| !c.is_whitespace()).count()).unwrap_or(u32::MAX);
+    Ok(Page {
+        number,
+        text,
+        chars,
+        ocr,
+        links: page_links(doc, id),
+    })
+}
+
+/// Cuts `text` to `max` characters (Unicode scalar values), on a character boundary.
+fn truncate(mut text: String, max: u32, number: u32, warnings: &mut Vec<Warning>) -> String {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    if let Some((cut, _)) = text.char_indices().nth(max) {
+        let total = text.chars().count();
+        text.truncate(cut);
+        warnings.push(Warning::new(
+            "truncated",
+            format!("page {number} has {total} characters; cut to {max}"),
+            Some(number),
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_on_char_boundary() {
+        let mut w = Vec::new();
+        assert_eq!(truncate("ŁódźŁódź".into(), 5, 2, &mut w), "ŁódźŁ");
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].code, "truncated");
+        assert_eq!(w[0].page, Some(2));
+        assert_eq!(truncate("abc".into(), 3, 1, &mut w), "abc");
+        assert_eq!(truncate("abc".into(), 0, 1, &mut w), "");
+        assert_eq!(w.len(), 2);
+    }
+
+    #[test]
+    fn failing_page_becomes_empty_ocr_page_with_warning() {
+        let mut w = Vec::new();
+        let page = extract_page(&Document::new(), (7, 0), 3, &Options::default(), &mut w);
+        assert_eq!(page.number, 3);
+        assert_eq!(page.text, "");
+        assert_eq!(page.ocr, Some(OcrReason::NoTextLayer));
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].code, w[0].page), ("page-failed", Some(3)));
+    }
+
+    #[test]
+    fn malformed_range_is_unsupported() {
+        for pages in [(0, 3), (4, 2)] {
+            let opts = Options {
+                pages: Some(pages),
+                ..Options::default()
+            };
+            assert!(matches!(
+                extract_document(b"%PDF-1.4", &opts),
+                Err(PdfError::Unsupported(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn generated_garbage_never_panics() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"%PDF-".to_vec(),
+            b"%PDF-1.7".to_vec(),
+            b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer << /Root 1 0 R >>\n%%EOF".to_vec(),
+            b"%PDF-1.7\n1 0 obj << /Type /Pages /Kids [1 0 R] >> endobj\nstartxref\n0\n%%EOF".to_vec(),
+            b"%PDF-1.4\nxref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 1 /Root 9 0 R >>\nstartxref\n9\n%%EOF".to_vec(),
+        ];
+        // Deterministic pseudo-random bytes (xorshift), with and without a header.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for len in [1usize, 7, 100, 1000, 5000] {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state.to_le_bytes()[0]
+                })
+                .collect();
+            let mut with_header = b"%PDF-1.5\n".to_vec();
+            with_header.extend_from_slice(&bytes);
+            inputs.push(bytes);
+            inputs.push(with_header);
+        }
+        for input in inputs {
+            let result = extract_document(&input, &Options::default());
+            assert!(
+                matches!(result, Err(PdfError::Corrupt(_))),
+                "{:?}",
+                result.map(|d| d.pages.len())
+            );
+        }
+    }
+}

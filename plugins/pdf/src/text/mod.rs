@@ -1,0 +1,238 @@
+//! The PDF text engine: decodes a page's content stream with lopdf objects and our own
+//! font/CMap handling, then lays the glyphs out in reading order.
+//!
+//! pdf-extract is not used here: it panics on many real documents, rebuilds every font per
+//! page and decides word breaks itself. Owning the interpreter lets this module count
+//! glyphs and unmapped codes (the text-quality signal the caller needs), bound the work per
+//! page, and place spaces the way `pdftotext` does.
+
+mod cmap;
+mod content;
+mod encoding;
+mod fonts;
+mod layout;
+mod lexer;
+
+use std::fmt;
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+use content::{IDENTITY, Interpreter};
+use fonts::{as_f64, resolve};
+
+/// The text of one page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageText {
+    /// Reading-order text of the page, lines separated by `'\n'`.
+    pub text: String,
+    /// Glyphs drawn by text-showing operators (0 means the page has no text layer).
+    pub glyphs: u32,
+    /// Glyphs whose Unicode could not be determined (no ToUnicode, no usable encoding).
+    pub unmapped: u32,
+    /// Problems met on the way (font trouble, skipped content), each reported once.
+    pub warnings: Vec<String>,
+}
+
+/// Why a page could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextError {
+    /// The page object is missing or is not a page dictionary.
+    Corrupt(String),
+}
+
+impl fmt::Display for TextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TextError::Corrupt(m) => write!(f, "corrupt page: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for TextError {}
+
+/// Levels of `/Parent` followed when looking up inherited page attributes.
+const MAX_INHERIT: usize = 64;
+
+/// Looks `key` up on the page, then on its ancestors in the page tree.
+fn inherited<'a>(doc: &'a Document, page: &'a Dictionary, key: &[u8]) -> Option<&'a Object> {
+    let mut node = page;
+    for _ in 0..MAX_INHERIT {
+        if let Ok(v) = node.get(key) {
+            return Some(resolve(doc, v));
+        }
+        match node.get(b"Parent").map(|p| resolve(doc, p)) {
+            Ok(Object::Dictionary(parent)) => node = parent,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn page_box(doc: &Document, page: &Dictionary) -> (f64, f64, f64, f64) {
+    let rect = |key: &[u8]| -> Option<(f64, f64, f64, f64)> {
+        let Some(Object::Array(a)) = inherited(doc, page, key) else {
+            return None;
+        };
+        let v: Vec<f64> = a.iter().filter_map(|o| as_f64(resolve(doc, o))).collect();
+        if v.len() != 4 || v.iter().any(|x| !x.is_finite()) {
+            return None;
+        }
+        let r = (
+            v[0].min(v[2]),
+            v[1].min(v[3]),
+            v[0].max(v[2]),
+            v[1].max(v[3]),
+        );
+        (r.2 - r.0 > 1.0 && r.3 - r.1 > 1.0).then_some(r)
+    };
+    let media = rect(b"MediaBox").unwrap_or((0.0, 0.0, 612.0, 792.0));
+    // The crop box clips what is visible; where it strays outside the media box, the
+    // intersection is what a viewer shows.
+    rect(b"CropBox")
+        .map(|c| {
+            (
+                c.0.max(media.0),
+                c.1.max(media.1),
+                c.2.min(media.2),
+                c.3.min(media.3),
+            )
+        })
+        .filter(|c| c.2 > c.0 && c.3 > c.1)
+        .unwrap_or(media)
+}
+
+/// The page's content streams, decoded and joined (a token may straddle two streams).
+fn page_content(doc: &Document, page: &Dictionary, warnings: &mut Vec<String>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let parts: Vec<&Object> = match page.get(b"Contents").map(|c| resolve(doc, c)) {
+        Ok(Object::Array(items)) => items.iter().map(|o| resolve(doc, o)).collect(),
+        Ok(other) => vec![other],
+        Err(_) => Vec::new(),
+    };
+    for part in parts {
+        let Object::Stream(stream) = part else {
+            continue;
+        };
+        match stream.decompressed_content() {
+            Ok(bytes) => out.extend_from_slice(&bytes),
+            Err(e) => warnings.push(format!("page content stream unreadable: {e}")),
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
+/// Extracts one page's text. `doc` is already decrypted.
+///
+/// Never panics on document data: broken content yields partial text and warnings.
+///
+/// # Errors
+/// [`TextError::Corrupt`] when `page_id` does not name a page dictionary.
+pub fn extract_page_text(doc: &Document, page_id: ObjectId) -> Result<PageText, TextError> {
+    let page = doc
+        .get_object(page_id)
+        .map_err(|e| TextError::Corrupt(format!("page object {page_id:?}: {e}")))?;
+    let Object::Dictionary(page) = page else {
+        return Err(TextError::Corrupt(format!(
+            "page object {page_id:?} is not a dictionary"
+        )));
+    };
+    let mut warnings = Vec::new();
+    let content = page_content(doc, page, &mut warnings);
+    let resources = match inherited(doc, page, b"Resources") {
+        Some(Object::Dictionary(d)) => Some(d),
+        _ => None,
+    };
+    let mut interp = Interpreter::new(doc);
+    for w in warnings {
+        interp.warn(w);
+    }
+    interp.run(&content, resources, IDENTITY);
+    let text = layout::layout(&interp.glyphs, page_box(doc, page));
+    Ok(PageText {
+        text,
+        glyphs: interp.glyph_count,
+        unmapped: interp.unmapped,
+        warnings: interp.warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::{Stream, dictionary};
+
+    fn one_page(content: &[u8], font: Dictionary) -> (Document, ObjectId) {
+        let mut doc = Document::with_version("1.5");
+        let font_id = doc.add_object(font);
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+        let pages_id = doc.new_object_id();
+        let page_id = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "Contents" => content_id,
+        });
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => vec![page_id.into()],
+                "Count" => 1,
+                "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+            }),
+        );
+        (doc, page_id)
+    }
+
+    fn helvetica() -> Dictionary {
+        dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type1",
+            "BaseFont" => "Helvetica",
+            "Encoding" => "WinAnsiEncoding",
+        }
+    }
+
+    #[test]
+    fn extracts_simple_text_with_kerning_spaces() {
+        let (doc, page) = one_page(
+            b"BT /F1 12 Tf 72 700 Td (Hello) Tj [( W) 30 (orld) -600 (again)] TJ \
+              0 -20 Td 3 Tr (Invisible \\223quoted\\224) Tj ET",
+            helvetica(),
+        );
+        let t = extract_page_text(&doc, page).unwrap_or_default();
+        assert_eq!(
+            t.text,
+            "Hello World again\nInvisible \u{201C}quoted\u{201D}"
+        );
+        assert_eq!(t.glyphs, 34);
+        assert_eq!(t.unmapped, 0);
+    }
+
+    #[test]
+    fn word_spacing_and_rotation() {
+        let (doc, page) = one_page(
+            b"q 0 1 -1 0 300 100 cm BT /F1 10 Tf 5 Tw (ab ba) Tj ET Q",
+            helvetica(),
+        );
+        let t = extract_page_text(&doc, page).unwrap_or_default();
+        assert_eq!(t.text, "ab ba");
+    }
+
+    #[test]
+    fn missing_page_is_an_error() {
+        let (doc, _) = one_page(b"", helvetica());
+        assert!(extract_page_text(&doc, (999, 0)).is_err());
+    }
+
+    #[test]
+    fn garbage_content_does_not_panic() {
+        let (doc, page) = one_page(
+            b"BT /F9 Tf ) ( [ << Tj TJ 1 2 3 cm Do /X Do ET Q Q",
+            helvetica(),
+        );
+        let t = extract_page_text(&doc, page).unwrap_or_default();
+        assert!(t.text.is_empty());
+    }
+}
