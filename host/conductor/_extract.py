@@ -1,0 +1,227 @@
+"""The pipeline: read -> detect -> pick a plugin -> run it sandboxed -> convert -> re-check."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from ._convert import (
+    MalformedOutputError,
+    document_from_wit,
+    error_from_wit,
+    info_from_wit,
+    options_to_wit,
+    split_result,
+)
+from ._errors import PluginFailureError, TooLargeError, UnsupportedFormatError
+from ._hookspecs import PluginInfo, PluginSpec
+from ._models import Document, ExtractWarning, Limits
+from ._registry import Registry, check_info
+from ._sandbox import CallLimits, Runner, Sandbox
+from ._source import open_source
+
+Source = str | os.PathLike[str] | bytes
+
+
+class Extractor:
+    """Extracts documents; reusable and thread-safe.
+
+    Keeps the engine and compiled components for its lifetime, and one runner per plugin
+    per thread (wasmtime bindings are not thread-safe); every document still gets a fresh
+    sandboxed instance.
+
+    :param limits: bounds for every extraction (default :class:`Limits()`).
+    :param registry: where plugins come from (default: entry points and built-ins).
+    :param cache_dir: compiled-component cache (default ``$XDG_CACHE_HOME/engagic-conductor``).
+    """
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        registry: Registry | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.limits = limits or Limits()
+        self._registry = registry
+        self._sandbox = Sandbox(max_wasm_stack=self.limits.max_wasm_stack, cache_dir=cache_dir)
+        self._lock = threading.Lock()
+        self._verified: dict[Path, PluginInfo] = {}
+        self._local = threading.local()
+
+    @property
+    def registry(self) -> Registry:
+        with self._lock:
+            if self._registry is None:
+                self._registry = Registry()
+            return self._registry
+
+    def extract(
+        self,
+        source: Source,
+        *,
+        pages: tuple[int, int] | None = None,
+        name: str | None = None,
+        format: str | None = None,
+    ) -> Document:
+        """Extracts ``source`` (a path or the document's bytes).
+
+        :param pages: inclusive 1-based page range; ``None`` for every page.
+        :param name: how errors and ``Document.source`` name the document.
+        :param format: skip detection and use this format's plugin.
+        :raises ConductorError: one of its subclasses, naming the document and stage.
+        :raises ValueError: for an invalid ``pages`` range.
+        """
+        return self._extract(source, pages=pages, name=name, format=format, limits=self.limits)
+
+    def _extract(
+        self,
+        source: Source,
+        *,
+        pages: tuple[int, int] | None,
+        name: str | None,
+        format: str | None,
+        limits: Limits,
+    ) -> Document:
+        _check_pages(pages)
+        with open_source(
+            source, name=name, max_bytes=limits.max_bytes, detect=format is None
+        ) as src:
+            fmt = format or src.format or ""
+            spec = self.registry.plugin_for(fmt)
+            if spec is None:
+                raise UnsupportedFormatError(
+                    f"no installed plugin handles {fmt!r} (installed: "
+                    f"{', '.join(self.registry.formats) or 'none'})",
+                    document=src.name,
+                    hint=f"install a plugin for {fmt!r} (entry point group conductor.plugins)",
+                )
+            runner = self._runner(spec, document=src.name)
+            options = options_to_wit(
+                pages,
+                max_chars_per_page=limits.max_chars_per_page,
+                max_pages=limits.max_pages,
+                size_hint=src.size,
+            )
+            out = runner.call(
+                "extract", options, stdin=src.path, limits=_call_limits(limits), document=src.name
+            )
+        try:
+            value, error = split_result(out.value)
+            if error is not None:
+                raise error_from_wit(*error, document=src.name, plugin=spec.name)
+            document = document_from_wit(value, source=src.name, format=fmt, sha256=src.sha256)
+        except MalformedOutputError as e:
+            raise PluginFailureError(
+                f"plugin {spec.name!r} returned output that breaks the contract: {e}",
+                document=src.name,
+            ) from e
+        return enforce_limits(document, limits)
+
+    def _runner(self, spec: PluginSpec, *, document: str) -> Runner:
+        runners: dict[Path, Runner] = self._local.__dict__.setdefault("runners", {})
+        runner = runners.get(spec.component_path)
+        if runner is None:
+            runner = self._sandbox.runner(spec.component_path, plugin=spec.name)
+            self._verify(spec, runner, document=document)
+            runners[spec.component_path] = runner
+        return runner
+
+    def _verify(self, spec: PluginSpec, runner: Runner, *, document: str) -> None:
+        with self._lock:
+            if spec.component_path in self._verified:
+                return
+        out = runner.call("info", stdin=None, limits=_call_limits(self.limits), document=document)
+        try:
+            info = info_from_wit(out.value)
+        except MalformedOutputError as e:
+            raise PluginFailureError(
+                f"plugin {spec.name!r}: info() returned {e}", document=document, stage="load"
+            ) from e
+        check_info(spec, info, document=document)
+        with self._lock:
+            self._verified[spec.component_path] = info
+
+
+def _call_limits(limits: Limits) -> CallLimits:
+    return CallLimits(limits.memory_mb, limits.timeout_s, limits.max_wasm_stack)
+
+
+def _check_pages(pages: tuple[int, int] | None) -> None:
+    if pages is None:
+        return
+    ok = (
+        isinstance(pages, tuple)
+        and len(pages) == 2
+        and all(isinstance(p, int) and not isinstance(p, bool) for p in pages)
+        and 1 <= pages[0] <= pages[1] < 1 << 32
+    )
+    if not ok:
+        raise ValueError(f"pages must be (first, last) with 1 <= first <= last, got {pages!r}")
+
+
+def _count_chars(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
+
+
+def enforce_limits(document: Document, limits: Limits) -> Document:
+    """The host's re-check of what a plugin returned.
+
+    Page text over ``max_chars_per_page`` is cut (warning ``truncated``); more pages than
+    ``max_pages`` is :class:`TooLargeError`. The total output is bounded by both together,
+    and before that by the plugin's memory limit (the strings came out of its memory).
+    """
+    if len(document.pages) > limits.max_pages:
+        raise TooLargeError(
+            f"the plugin returned {len(document.pages):,} pages, over the "
+            f"{limits.max_pages:,} page limit",
+            document=document.source,
+            stage="extract",
+        )
+    cap = limits.max_chars_per_page
+    for i, page in enumerate(document.pages):
+        if len(page.text) > cap:
+            document.warnings.append(
+                ExtractWarning(
+                    "truncated",
+                    f"page {page.number} text cut from {len(page.text):,} to {cap:,} characters",
+                    page.number,
+                )
+            )
+            text = page.text[:cap]
+            document.pages[i] = replace(page, text=text, chars=_count_chars(text))
+    return document
+
+
+_default: Extractor | None = None
+_default_lock = threading.Lock()
+
+
+def _default_extractor() -> Extractor:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Extractor()
+        return _default
+
+
+def extract(
+    source: Source,
+    *,
+    pages: tuple[int, int] | None = None,
+    limits: Limits | None = None,
+    name: str | None = None,
+) -> Document:
+    """Extracts ``source`` with the module's default :class:`Extractor`.
+
+    See :meth:`Extractor.extract`; ``limits`` applies to this call only.
+    """
+    extractor = _default_extractor()
+    if limits is not None and limits.max_wasm_stack != extractor.limits.max_wasm_stack:
+        # The stack size is an engine setting: another engine is needed.
+        extractor = Extractor(limits, registry=extractor.registry)
+    return extractor._extract(
+        source, pages=pages, name=name, format=None, limits=limits or extractor.limits
+    )

@@ -1,0 +1,109 @@
+"""Result dataclasses and the limits that bound an extraction.
+
+``Document.to_dict()`` is exactly the CLI's JSON output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one extraction; every field must be positive.
+
+    :param memory_mb: linear memory the plugin may use, in MiB.
+    :param timeout_s: wall-clock deadline for one document, in seconds.
+    :param max_chars_per_page: longer page texts are cut (warning ``truncated``).
+    :param max_pages: documents with more pages are refused (``TooLargeError``).
+    :param max_bytes: documents larger than this are refused before any plugin runs.
+    :param max_wasm_stack: wasm stack for the plugin, in bytes.
+    """
+
+    memory_mb: int = 1024
+    timeout_s: float = 120.0
+    max_chars_per_page: int = 200_000
+    max_pages: int = 10_000
+    max_bytes: int = 500 * 1024 * 1024
+    max_wasm_stack: int = 1 << 20
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
+        if self.max_chars_per_page >= 1 << 32 or self.max_pages >= 1 << 32:
+            raise ValueError("Limits.max_chars_per_page and max_pages must fit in 32 bits")
+
+
+@dataclass
+class Metadata:
+    """Document-level metadata; dates are ISO 8601 when the source date parsed."""
+
+    title: str | None = None
+    author: str | None = None
+    subject: str | None = None
+    creator: str | None = None
+    producer: str | None = None
+    created: str | None = None
+    modified: str | None = None
+    page_count: int = 0
+
+
+@dataclass
+class OutlineEntry:
+    """One bookmark; ``level`` 1 is top level; ``page`` is 1-based when it resolves."""
+
+    title: str
+    level: int
+    page: int | None = None
+
+
+@dataclass
+class Page:
+    """One page of text. ``chars`` counts non-whitespace characters.
+
+    ``ocr_reason`` is ``"no_text_layer"`` or ``"garbled_text"`` when ``needs_ocr``.
+    """
+
+    number: int
+    text: str
+    chars: int
+    needs_ocr: bool = False
+    ocr_reason: str | None = None
+    links: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExtractWarning:
+    """A problem that did not stop extraction (``code`` e.g. ``truncated``)."""
+
+    code: str
+    message: str
+    page: int | None = None
+
+
+@dataclass
+class Document:
+    """An extracted document."""
+
+    source: str
+    format: str
+    sha256: str
+    page_count: int
+    metadata: Metadata
+    pages: list[Page] = field(default_factory=list)
+    outline: list[OutlineEntry] = field(default_factory=list)
+    warnings: list[ExtractWarning] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The pages' text joined by newlines."""
+        return "\n".join(page.text for page in self.pages)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the CLI's ``--json`` output."""
+        return asdict(self)
+
+
+__all__ = ["Document", "ExtractWarning", "Limits", "Metadata", "OutlineEntry", "Page"]

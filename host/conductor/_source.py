@@ -1,0 +1,110 @@
+"""Reading the input: path or bytes -> a file the plugin can take as stdin, its sha256,
+its size (checked against ``Limits.max_bytes`` before any plugin runs) and its format."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ._detect import detect_format, detect_path
+from ._errors import ConductorError, ReadError, TooLargeError
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Source:
+    """A readable document: ``path`` is what the plugin gets as stdin."""
+
+    name: str
+    path: str
+    size: int
+    sha256: str
+    format: str | None
+
+
+def _too_large(name: str, size: int, max_bytes: int) -> TooLargeError:
+    return TooLargeError(
+        f"the document is {size:,} bytes, over the {max_bytes:,} byte limit",
+        document=name,
+        stage="read",
+        hint="raise Limits.max_bytes if the document is legitimate",
+    )
+
+
+@contextlib.contextmanager
+def open_source(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    name: str | None,
+    max_bytes: int,
+    detect: bool = True,
+) -> Iterator[Source]:
+    """Yields a :class:`Source`; bytes go to a private temp file, removed afterwards.
+
+    :raises ReadError: the path is missing, not a regular file, or unreadable.
+    :raises TooLargeError: over ``max_bytes``.
+    :raises UnsupportedFormatError: ``detect`` and the format is not one plugins handle.
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield from _from_bytes(
+            bytes(source), name=name or "<bytes>", max_bytes=max_bytes, detect=detect
+        )
+    elif isinstance(source, str | os.PathLike):
+        yield from _from_path(
+            source, name=name or os.fspath(source), max_bytes=max_bytes, detect=detect
+        )
+    else:
+        raise TypeError(f"source must be a path or bytes, not {type(source).__name__}")
+
+
+def _named(error: ConductorError, name: str) -> ConductorError:
+    error.document = name
+    return error
+
+
+def _from_bytes(data: bytes, *, name: str, max_bytes: int, detect: bool) -> Iterator[Source]:
+    if len(data) > max_bytes:
+        raise _too_large(name, len(data), max_bytes)
+    try:
+        fmt = detect_format(data) if detect else None
+    except ConductorError as e:
+        raise _named(e, name) from None
+    digest = hashlib.sha256(data).hexdigest()
+    fd, tmp = tempfile.mkstemp(prefix="conductor-", suffix=".doc")  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        yield Source(name, tmp, len(data), digest, fmt)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _from_path(
+    source: str | os.PathLike[str], *, name: str, max_bytes: int, detect: bool
+) -> Iterator[Source]:
+    path = os.fspath(source)
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError("not a regular file", document=name)
+        if st.st_size > max_bytes:
+            raise _too_large(name, st.st_size, max_bytes)
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(_CHUNK):
+                digest.update(chunk)
+        fmt = detect_path(path) if detect else None
+    except ConductorError as e:
+        raise _named(e, name) from None
+    except FileNotFoundError:
+        raise ReadError("no such file", document=name) from None
+    except OSError as e:
+        raise ReadError(f"cannot read the file ({e.strerror or e})", document=name) from None
+    yield Source(name, path, st.st_size, digest.hexdigest(), fmt)
