@@ -44,9 +44,12 @@ ADAPTER = ROOT / "target" / "wasi_snapshot_preview1.reactor.wasm"
 # Flags every plugin is built with. exnref exceptions (not the legacy proposal) because
 # wasmtime implements only the standardised form.
 RUSTFLAGS = [
-    "-C", "panic=unwind",
-    "-C", "target-feature=+exception-handling,+simd128",
-    "-C", "llvm-args=-wasm-use-legacy-eh=false",
+    "-C",
+    "panic=unwind",
+    "-C",
+    "target-feature=+exception-handling,+simd128",
+    "-C",
+    "llvm-args=-wasm-use-legacy-eh=false",
 ]
 
 
@@ -131,8 +134,15 @@ def build(plugins: list[Plugin], debug: bool) -> None:
     extra = tc.env.pop("RUSTFLAGS_EXTRA", "")
     env.update(tc.env)
     env["RUSTFLAGS"] = " ".join([*RUSTFLAGS, extra]).strip()
-    cmd = [tc.cargo, "build", "--target", TARGET, "--target-dir", str(TARGET_DIR),
-           "-Zbuild-std=std,panic_unwind"]
+    cmd = [
+        tc.cargo,
+        "build",
+        "--target",
+        TARGET,
+        "--target-dir",
+        str(TARGET_DIR),
+        "-Zbuild-std=std,panic_unwind",
+    ]
     if not debug:
         cmd.append("--release")
     for p in plugins:
@@ -150,8 +160,16 @@ def build(plugins: list[Plugin], debug: bool) -> None:
         if dest.exists() and dest.stat().st_mtime >= core.stat().st_mtime:
             continue
         subprocess.run(
-            [tool, "component", "new", str(core),
-             "--adapt", f"wasi_snapshot_preview1={ADAPTER}", "-o", str(dest)],
+            [
+                tool,
+                "component",
+                "new",
+                str(core),
+                "--adapt",
+                f"wasi_snapshot_preview1={ADAPTER}",
+                "-o",
+                str(dest),
+            ],
             check=True,
         )
         print(f"build_plugins: {dest.relative_to(ROOT)} ({dest.stat().st_size // 1024} KiB)")

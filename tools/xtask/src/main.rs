@@ -7,7 +7,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [cmd, out] if cmd == "adapter" => {
-            let bytes = wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
+            let bytes =
+                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER;
             match std::fs::write(out, bytes) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

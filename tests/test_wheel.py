@@ -1,0 +1,131 @@
+"""The wheel ships the built components, so installing it needs no Rust toolchain.
+
+Builds the wheel once per session with ``pip wheel . --no-deps`` (hatchling comes from
+PyPI through pip's build isolation). The last test installs it into a fresh virtual
+environment and extracts a PDF there, outside the repo: the slowest test here (~15-30 s,
+most of it creating the venv and installing wasmtime from pip's cache).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPONENT = ROOT / "host" / "conductor" / "_components" / "pdf.wasm"
+
+
+def tiny_pdf(lines: list[str]) -> bytes:
+    """A valid one-page PDF drawing ``lines`` in Helvetica, with a correct xref table."""
+    ops = ["BT", "/F1 12 Tf", "72 720 Td", "14 TL"]
+    for line in lines:
+        escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops += [f"({escaped}) Tj", "T*"]
+    ops.append("ET")
+    stream = "\n".join(ops).encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not COMPONENT.is_file():
+        pytest.fail(f"{COMPONENT} is not built: run scripts/setup.sh")
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "-q", "-w", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    wheels = list(out.glob("*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def test_wheel_ships_components_and_types(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        packed = zf.read("conductor/_components/pdf.wasm")
+
+    assert "conductor/__init__.py" in names
+    assert "conductor/py.typed" in names
+    assert packed == COMPONENT.read_bytes()
+    assert packed[:4] == b"\0asm"
+    # Test-only components stay out of the package.
+    assert not any("misbehave" in n for n in names), sorted(names)
+    assert not any(n.endswith((".rs", "Cargo.toml")) for n in names)
+
+
+def test_wheel_declares_the_cli_and_runtime_dependencies(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as zf:
+        dist_info = next(n.split("/")[0] for n in zf.namelist() if ".dist-info/" in n)
+        entry_points = zf.read(f"{dist_info}/entry_points.txt").decode()
+        metadata = zf.read(f"{dist_info}/METADATA").decode()
+
+    assert "conductor = conductor._cli:main" in entry_points
+    requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
+    assert any("wasmtime" in r and "extra" not in r for r in requires), requires
+    assert any("pluggy" in r and "extra" not in r for r in requires), requires
+
+
+def test_wheel_installs_into_fresh_venv_and_extracts(wheel: Path, tmp_path: Path) -> None:
+    """Slow (~15-30 s): a fresh venv, the wheel and its two dependencies, one extraction."""
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    pdf = tmp_path / "hello.pdf"
+    pdf.write_bytes(tiny_pdf(["Hello from the wheel", "Second line here"]))
+
+    # Run outside the repo so that only the installed package can be imported.
+    where = subprocess.run(
+        [str(python), "-c", "import conductor; print(conductor.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert Path(where).is_relative_to(env_dir), where
+
+    proc = subprocess.run(
+        [str(env_dir / "bin" / "conductor"), "extract", str(pdf), "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["page_count"] == 1
+    text = out["pages"][0]["text"].split()
+    assert text == ["Hello", "from", "the", "wheel", "Second", "line", "here"]
