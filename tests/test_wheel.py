@@ -17,37 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from _pdfgen import build_pdf
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "host" / "conductor" / "_components" / "pdf.wasm"
-
-
-def tiny_pdf(lines: list[str]) -> bytes:
-    """A valid one-page PDF drawing ``lines`` in Helvetica, with a correct xref table."""
-    ops = ["BT", "/F1 12 Tf", "72 720 Td", "14 TL"]
-    for line in lines:
-        escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        ops += [f"({escaped}) Tj", "T*"]
-    ops.append("ET")
-    stream = "\n".join(ops).encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +78,7 @@ def test_wheel_installs_into_fresh_venv_and_extracts(wheel: Path, tmp_path: Path
         timeout=300,
     )
     pdf = tmp_path / "hello.pdf"
-    pdf.write_bytes(tiny_pdf(["Hello from the wheel", "Second line here"]))
+    pdf.write_bytes(build_pdf(["Hello from the wheel\nSecond line here"]))
 
     # Run outside the repo so that only the installed package can be imported.
     where = subprocess.run(
