@@ -52,12 +52,12 @@ def test_unknown_hook_is_rejected_by_check_pending() -> None:
         Registry([Typo()], entry_points=False)
 
 
-@pytest.mark.parametrize("version", ["0.1.0", "0.0.3", "0.1.7", "0.1.0-rc.1"])
+@pytest.mark.parametrize("version", ["0.2.0", "0.1.0", "0.0.3", "0.2.7", "0.2.0-rc.1"])
 def test_compatible_api_versions(version: str) -> None:
     check_api_version(version)
 
 
-@pytest.mark.parametrize("version", ["0.2.0", "1.0.0", "1.1.0", "0.1", "banana", ""])
+@pytest.mark.parametrize("version", ["0.3.0", "1.0.0", "1.1.0", "0.1", "banana", ""])
 def test_incompatible_api_versions_name_both(version: str) -> None:
     with pytest.raises(PluginFailureError) as info:
         check_api_version(version)
@@ -74,9 +74,9 @@ def test_major_must_match_even_for_newer_hosts() -> None:
 
 def test_check_info_rejects_a_component_that_does_not_claim_the_format() -> None:
     spec = PluginSpec("pdf", ("pdf",), Path("pdf.wasm"))
-    check_info(spec, PluginInfo("pdf", "0.1.0", "0.1.0", ("pdf",)))
+    check_info(spec, PluginInfo("pdf", "0.1.0", "0.2.0", ("pdf",)))
     with pytest.raises(PluginFailureError, match="registered as 'pdf'"):
-        check_info(spec, PluginInfo("pdf", "0.1.0", "0.1.0", ("docx",)))
+        check_info(spec, PluginInfo("pdf", "0.1.0", "0.2.0", ("docx",)))
     with pytest.raises(PluginFailureError, match=r"'9\.0\.0'"):
         check_info(spec, PluginInfo("pdf", "0.1.0", "9.0.0", ("pdf",)))
 

@@ -18,7 +18,7 @@ from . import _builtin, _hookspecs
 from ._errors import PluginFailureError
 from ._hookspecs import ENTRY_POINT_GROUP, PROJECT, PluginInfo, PluginSpec
 
-HOST_API_VERSION = "0.1.0"
+HOST_API_VERSION = "0.2.0"
 """The ``engagic:conductor`` WIT version this host implements."""
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:[-+].*)?$")

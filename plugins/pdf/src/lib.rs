@@ -110,6 +110,9 @@ fn to_wit(doc: Extracted) -> Document {
                 page: w.page,
             })
             .collect(),
+        // The outline is the PDF's heading structure; the host hands it to the chunker.
+        headings: Vec::new(),
+        pagination: wit::Pagination::Fixed,
     }
 }
 

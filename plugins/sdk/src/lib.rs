@@ -11,7 +11,7 @@ use std::io::Read;
 use std::panic::{self, AssertUnwindSafe};
 
 /// The `engagic:conductor` WIT version this SDK (and every plugin built with it) targets.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 // Rust's wasm unwinding throws with the `__cpp_exception` tag, which a C++ runtime would
 // normally define; there is none in a Rust-only component, so define it here, once.

@@ -29,7 +29,9 @@ wit_bindgen::generate!({ world: "extractor", path: "../../../wit" });
 use std::hint::black_box;
 use std::io::Write;
 
-use engagic::conductor::types::{Metadata, OcrReason, OutlineEntry, Page, Warning};
+use engagic::conductor::types::{
+    Heading, Metadata, OcrReason, OutlineEntry, Page, Pagination, Warning,
+};
 
 struct Misbehave;
 
@@ -136,6 +138,8 @@ fn one_page(text: String) -> Document {
         pages: vec![page(1, text)],
         outline: Vec::new(),
         warnings: Vec::new(),
+        headings: Vec::new(),
+        pagination: Pagination::Single,
     }
 }
 
@@ -146,6 +150,8 @@ fn many_pages(n: usize) -> Document {
         pages,
         outline: Vec::new(),
         warnings: Vec::new(),
+        headings: Vec::new(),
+        pagination: Pagination::Single,
     }
 }
 
@@ -177,6 +183,8 @@ fn echo(text: &str, options: &ExtractOptions) -> Document {
         pages,
         outline: Vec::new(),
         warnings: Vec::new(),
+        headings: Vec::new(),
+        pagination: Pagination::Single,
     }
 }
 
@@ -245,6 +253,13 @@ fn full() -> Document {
                 page: None,
             },
         ],
+        headings: vec![Heading {
+            title: "Second page heading".into(),
+            level: 1,
+            page: 2,
+            offset: Some(0),
+        }],
+        pagination: Pagination::PageBreaks,
     }
 }
 
