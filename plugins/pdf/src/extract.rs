@@ -6,6 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use lopdf::{Document, ObjectId};
 
+use crate::fallback::{Fallback, FallbackEngine, FallbackText, Reading, prefer_fallback};
 use crate::links::page_links;
 use crate::load::{Loaded, load};
 use crate::metadata::read_metadata;
@@ -13,7 +14,7 @@ use crate::model::{Extracted, OcrReason, Options, Page, PdfError, Warning};
 use crate::outline::read_outline;
 use crate::pages::page_tree;
 use crate::quality::{assess, painting};
-use crate::text::{PageText, TextError, extract_page_text};
+use crate::text::{PageText, extract_page_text};
 
 /// Extracts text, metadata, outline and links from a PDF.
 ///
@@ -83,11 +84,19 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Pd
         ));
     }
     let mut pages = Vec::new();
+    let mut fallback = FallbackEngine::default();
     for (id, number) in tree.pages.iter().zip(1u32..) {
         if number < first || number > last {
             continue;
         }
-        pages.push(extract_page(&doc, *id, number, options, &mut warnings));
+        pages.push(extract_page(
+            &doc,
+            *id,
+            number,
+            options,
+            &mut fallback,
+            &mut warnings,
+        ));
     }
     Ok(Extracted {
         metadata,
@@ -97,25 +106,35 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Pd
     })
 }
 
-/// One page; any failure inside (an error of the text engine, a panic anywhere in the
+/// Our engine leaves at least this many glyphs unmapped, and at least
+/// [`FALLBACK_UNMAPPED_SHARE`] of the page's glyphs, before pdf-extract is tried.
+const FALLBACK_MIN_UNMAPPED: u32 = 5;
+const FALLBACK_UNMAPPED_SHARE: f64 = 0.1;
+
+/// One page; any failure inside (an error of both text engines, a panic anywhere in the
 /// page's processing) gives an empty page marked for OCR rather than failing the document.
 fn extract_page(
     doc: &Document,
     id: ObjectId,
     number: u32,
     options: &Options,
+    fallback: &mut FallbackEngine,
     warnings: &mut Vec<Warning>,
 ) -> Page {
     let mut page_warnings = Vec::new();
     let attempt = catch_unwind(AssertUnwindSafe(|| {
-        read_page(doc, id, number, options, &mut page_warnings)
+        read_page(doc, id, number, options, fallback, &mut page_warnings)
     }));
     let why = match attempt {
         Ok(Ok(page)) => {
             warnings.append(&mut page_warnings);
             return page;
         }
-        Ok(Err(e)) => e.to_string(),
+        Ok(Err(e)) => {
+            // Keep what the fallback attempt reported (a contained panic, say).
+            warnings.append(&mut page_warnings);
+            e
+        }
         Err(_) => "the extractor failed on this page's data".to_string(),
     };
     warnings.push(Warning::new(
@@ -132,24 +151,52 @@ fn extract_page(
     }
 }
 
+/// Our engine's reading of the page, or pdf-extract's where ours failed or left a
+/// significant share of glyphs unmapped and pdf-extract's is measurably better. The OCR
+/// verdict is on the text finally chosen.
 fn read_page(
     doc: &Document,
     id: ObjectId,
     number: u32,
     options: &Options,
+    fallback: &mut FallbackEngine,
     warnings: &mut Vec<Warning>,
-) -> Result<Page, TextError> {
-    let PageText {
-        text,
-        glyphs,
-        unmapped,
-        warnings: text_warnings,
-    } = extract_page_text(doc, id)?;
-    warnings.extend(
-        text_warnings
-            .into_iter()
-            .map(|m| Warning::new("font-map", m, Some(number))),
-    );
+) -> Result<Page, String> {
+    let ours = match catch_unwind(AssertUnwindSafe(|| extract_page_text(doc, id))) {
+        Ok(Ok(t)) => Ok(t),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the text engine failed on this page's data".to_string()),
+    };
+    let (text, glyphs, unmapped) = match ours {
+        Ok(PageText {
+            text,
+            glyphs,
+            unmapped,
+            warnings: text_warnings,
+        }) => {
+            warnings.extend(
+                text_warnings
+                    .into_iter()
+                    .map(|m| Warning::new("font-map", m, Some(number))),
+            );
+            let mine = Reading {
+                text: &text,
+                glyphs,
+                unmapped,
+            };
+            let better = wants_fallback(glyphs, unmapped)
+                .then(|| try_fallback(doc, id, number, Some(&mine), fallback, warnings))
+                .flatten();
+            match better {
+                Some(fb) => (fb.text, fb.glyphs, fb.unmapped),
+                None => (text, glyphs, unmapped),
+            }
+        }
+        Err(why) => match try_fallback(doc, id, number, None, fallback, warnings) {
+            Some(fb) => (fb.text, fb.glyphs, fb.unmapped),
+            None => return Err(why),
+        },
+    };
     let ocr = assess(&text, glyphs, unmapped, || painting(doc, id));
     let text = truncate(text, options.max_chars_per_page, number, warnings);
     let chars =
@@ -161,6 +208,60 @@ fn read_page(
         ocr,
         links: page_links(doc, id),
     })
+}
+
+fn wants_fallback(glyphs: u32, unmapped: u32) -> bool {
+    unmapped >= FALLBACK_MIN_UNMAPPED
+        && f64::from(unmapped) >= FALLBACK_UNMAPPED_SHARE * f64::from(glyphs)
+}
+
+/// Runs pdf-extract on the page and returns its reading if it should replace `ours`
+/// (`None` when ours failed), with a `fallback` warning; a panic inside it gives a
+/// `fallback-panic` warning and `None`.
+fn try_fallback(
+    doc: &Document,
+    id: ObjectId,
+    number: u32,
+    ours: Option<&Reading<'_>>,
+    engine: &mut FallbackEngine,
+    warnings: &mut Vec<Warning>,
+) -> Option<FallbackText> {
+    match engine.extract(doc, id) {
+        Fallback::Text(fb) => {
+            let theirs = Reading {
+                text: &fb.text,
+                glyphs: fb.glyphs,
+                unmapped: fb.unmapped,
+            };
+            if !prefer_fallback(ours, &theirs) {
+                return None;
+            }
+            let ours = ours.map_or_else(
+                || "could not read the page".to_string(),
+                |o| format!("left {} of {} glyphs unmapped", o.unmapped, o.glyphs),
+            );
+            warnings.push(Warning::new(
+                "fallback",
+                format!(
+                    "page {number}: text from pdf-extract (the fallback engine), which left {} of {} glyphs unmapped; the first engine {ours}",
+                    fb.unmapped, fb.glyphs
+                ),
+                Some(number),
+            ));
+            Some(fb)
+        }
+        Fallback::Panicked(panic) => {
+            warnings.push(Warning::new(
+                "fallback-panic",
+                format!(
+                    "pdf-extract (the fallback engine) panicked on page {number}, so the first engine's reading stands: {panic}"
+                ),
+                Some(number),
+            ));
+            None
+        }
+        Fallback::Failed(_) | Fallback::Skipped(_) => None,
+    }
 }
 
 /// Cuts `text` to `max` characters (Unicode scalar values), on a character boundary.
@@ -197,12 +298,139 @@ mod tests {
     #[test]
     fn failing_page_becomes_empty_ocr_page_with_warning() {
         let mut w = Vec::new();
-        let page = extract_page(&Document::new(), (7, 0), 3, &Options::default(), &mut w);
+        let page = extract_page(
+            &Document::new(),
+            (7, 0),
+            3,
+            &Options::default(),
+            &mut FallbackEngine::default(),
+            &mut w,
+        );
         assert_eq!(page.number, 3);
         assert_eq!(page.text, "");
         assert_eq!(page.ocr, Some(OcrReason::NoTextLayer));
         assert_eq!(w.len(), 1);
         assert_eq!((w[0].code, w[0].page), ("page-failed", Some(3)));
+    }
+
+    /// A one-page PDF drawing `content` with font `/F1` = `font`, as bytes.
+    fn pdf_with_font(font: lopdf::Dictionary, content: &[u8]) -> Vec<u8> {
+        use lopdf::{Object, Stream, dictionary};
+        let mut doc = Document::with_version("1.5");
+        let font_id = doc.add_object(font);
+        let content_id = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+        let pages_id = doc.new_object_id();
+        let page_id = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "Contents" => content_id,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+        });
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => vec![page_id.into()],
+                "Count" => 1,
+                "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        assert!(doc.save_to(&mut bytes).is_ok());
+        bytes
+    }
+
+    /// A Type0 font without /DescendantFonts and without ToUnicode: our engine draws the
+    /// glyphs but cannot map them, so the fallback runs, and pdf-extract panics on the
+    /// missing descendant ("Descendant fonts required"). The panic is contained: the page
+    /// keeps our reading, is still flagged garbled, and carries a `fallback-panic` warning.
+    #[test]
+    fn fallback_panic_is_contained() {
+        use lopdf::dictionary;
+        let font = dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type0",
+            "BaseFont" => "Broken",
+            "Encoding" => "Identity-H",
+        };
+        let bytes = pdf_with_font(
+            font,
+            b"BT /F1 12 Tf 72 700 Td <0011002200330044005500660077008800990010> Tj ET",
+        );
+        for _ in 0..2 {
+            let doc = extract_document(&bytes, &Options::default());
+            let Ok(doc) = doc else {
+                unreachable!("{doc:?}");
+            };
+            assert_eq!(doc.pages.len(), 1);
+            assert_eq!(doc.pages[0].ocr, Some(OcrReason::GarbledText));
+            let panics: Vec<_> = doc
+                .warnings
+                .iter()
+                .filter(|w| w.code == "fallback-panic")
+                .collect();
+            assert_eq!(panics.len(), 1, "{:?}", doc.warnings);
+            assert_eq!(panics[0].page, Some(1));
+            assert!(
+                panics[0].message.contains("Descendant fonts required"),
+                "{}",
+                panics[0].message
+            );
+            assert!(
+                !doc.warnings
+                    .iter()
+                    .any(|w| w.code == "fallback" || w.code == "page-failed")
+            );
+        }
+    }
+
+    /// A symbolic TrueType font with no encoding and no font program: our engine maps
+    /// only the ASCII codes (no table is trustworthy for the rest) and leaves the accented
+    /// letters at Latin-1 codes unmapped; pdf-extract reads every code through
+    /// PDFDocEncoding, which equals Latin-1 there. Its reading is more plausible (more
+    /// letters, fewer unmapped glyphs, nothing garbled), so it replaces ours, with a
+    /// `fallback` warning. No file in the shared corpus gives pdf-extract such a win: this
+    /// constructed page is the end-to-end check of the winning path.
+    #[test]
+    fn fallback_wins_with_warning_where_more_plausible() {
+        use lopdf::dictionary;
+        let font = dictionary! {
+            "Type" => "Font",
+            "Subtype" => "TrueType",
+            "BaseFont" => "NoCmap",
+            "FirstChar" => 32,
+            "LastChar" => 255,
+            "Widths" => vec![lopdf::Object::Integer(500); 224],
+            "FontDescriptor" => dictionary! {
+                "Type" => "FontDescriptor",
+                "FontName" => "NoCmap",
+                "Flags" => 4,
+            },
+        };
+        let bytes = pdf_with_font(
+            font,
+            b"BT /F1 12 Tf 72 700 Td (Caf\\351 cr\\350me br\\373l\\351e \\340 la fran\\347aise) Tj ET",
+        );
+        let doc = extract_document(&bytes, &Options::default());
+        let Ok(doc) = doc else {
+            unreachable!("{doc:?}");
+        };
+        let page = &doc.pages[0];
+        assert_eq!(
+            page.text,
+            "Caf\u{e9} cr\u{e8}me br\u{fb}l\u{e9}e \u{e0} la fran\u{e7}aise"
+        );
+        assert_eq!(page.ocr, None);
+        let w: Vec<_> = doc
+            .warnings
+            .iter()
+            .filter(|w| w.code == "fallback")
+            .collect();
+        assert_eq!(w.len(), 1, "{:?}", doc.warnings);
+        assert_eq!(w[0].page, Some(1));
+        assert!(w[0].message.contains("pdf-extract"), "{}", w[0].message);
     }
 
     #[test]

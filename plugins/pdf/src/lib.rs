@@ -5,6 +5,7 @@
 //! file only adapts it to the `extractor` WIT world, the one place where WIT types appear.
 
 mod extract;
+mod fallback;
 mod links;
 mod load;
 mod metadata;

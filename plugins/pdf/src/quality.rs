@@ -237,7 +237,7 @@ fn is_garbled(s: &TextStats) -> bool {
 }
 
 /// Characters that never appear in real extracted text.
-fn is_bad(c: char) -> bool {
+pub fn is_bad(c: char) -> bool {
     let u = u32::from(c);
     c == '\u{FFFD}'
         || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))

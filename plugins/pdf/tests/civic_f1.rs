@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
 
+use unicode_normalization::UnicodeNormalization;
+
 const MIN_F1: f64 = 0.99;
 
 fn corpus_dir() -> PathBuf {
@@ -22,25 +24,10 @@ fn corpus_dir() -> PathBuf {
     )
 }
 
-/// The parts of NFKC that matter for comparing these documents: ligatures and the
-/// non-breaking and typographic spaces (the project's metric applies full NFKC).
+/// The project's metric compares NFKC-normalised text (ligatures, non-breaking and
+/// typographic spaces, full-width forms).
 fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\u{FB00}' => out.push_str("ff"),
-            '\u{FB01}' => out.push_str("fi"),
-            '\u{FB02}' => out.push_str("fl"),
-            '\u{FB03}' => out.push_str("ffi"),
-            '\u{FB04}' => out.push_str("ffl"),
-            '\u{FB05}' | '\u{FB06}' => out.push_str("st"),
-            '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => {
-                out.push(' ');
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    text.nfkc().collect()
 }
 
 fn tokens(pages: &[String]) -> HashMap<String, usize> {

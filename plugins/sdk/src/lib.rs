@@ -56,6 +56,9 @@ thread_local! {
 /// # Errors
 /// Returns the panic message when `f` panics.
 pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    // The hook in force is put back afterwards, so guards can nest (a plugin's outer guard
+    // around a dependency's inner one) without the inner one resetting the outer's hook.
+    let previous = panic::take_hook();
     panic::set_hook(Box::new(|info| {
         let location = info
             .location()
@@ -65,7 +68,7 @@ pub fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
         LAST_PANIC.with(|p| *p.borrow_mut() = Some(format!("{message}{location}")));
     }));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
-    let _ = panic::take_hook();
+    panic::set_hook(previous);
     result.map_err(|payload| {
         LAST_PANIC
             .with(|p| p.borrow_mut().take())
@@ -112,5 +115,22 @@ mod tests {
             );
         }
         assert_eq!(catch_panic(|| 1), Ok(1));
+    }
+
+    #[test]
+    #[allow(clippy::panic)]
+    fn nested_guards_keep_the_outer_hook() {
+        let outer = catch_panic(|| {
+            let inner = catch_panic(|| -> u32 { panic!("inner") });
+            assert!(
+                matches!(&inner, Err(m) if m.starts_with("inner")),
+                "{inner:?}"
+            );
+            panic!("outer after inner")
+        });
+        match outer {
+            Err(m) => assert!(m.starts_with("outer after inner at "), "{m}"),
+            Ok(()) => panic!("outer panic was not caught"),
+        }
     }
 }

@@ -1,16 +1,20 @@
 //! The PDF text engine: decodes a page's content stream with lopdf objects and our own
 //! font/CMap handling, then lays the glyphs out in reading order.
 //!
-//! pdf-extract is not used here: it panics on many real documents, rebuilds every font per
-//! page and decides word breaks itself. Owning the interpreter lets this module count
-//! glyphs and unmapped codes (the text-quality signal the caller needs), bound the work per
-//! page, and place spaces the way `pdftotext` does.
+//! This interpreter is the first engine for every page. It counts glyphs and unmapped
+//! codes (the text-quality signal the caller needs), bounds the work per page, and places
+//! spaces the way `pdftotext` does. pdf-extract is the second engine, and only a guarded
+//! fallback (`crate::fallback`): it runs on a page this engine could not read or left with
+//! many unmapped glyphs, inside a panic guard and only after a preflight has bounded what it
+//! will walk (it panics on many real documents and recurses without limits). Its glyphs go
+//! through this module's [`layout`], and its text replaces ours only where it is measurably
+//! more plausible.
 
 mod cmap;
 mod content;
 mod encoding;
 mod fonts;
-mod layout;
+pub mod layout;
 mod lexer;
 
 use std::fmt;
@@ -19,6 +23,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use content::{IDENTITY, Interpreter};
 use fonts::{as_f64, resolve};
+use lexer::Lexer;
 
 /// The text of one page.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -68,7 +73,8 @@ fn inherited<'a>(doc: &'a Document, page: &'a Dictionary, key: &[u8]) -> Option<
     None
 }
 
-fn page_box(doc: &Document, page: &Dictionary) -> (f64, f64, f64, f64) {
+/// The visible box of the page (crop box within media box), as `(x0, y0, x1, y1)`.
+pub fn page_box(doc: &Document, page: &Dictionary) -> (f64, f64, f64, f64) {
     let rect = |key: &[u8]| -> Option<(f64, f64, f64, f64)> {
         let Some(Object::Array(a)) = inherited(doc, page, key) else {
             return None;
@@ -120,6 +126,20 @@ fn page_content(doc: &Document, page: &Dictionary, warnings: &mut Vec<String>) -
         out.push(b'\n');
     }
     out
+}
+
+/// The names given to `Do` operators in a content stream, in order (repeats kept).
+pub fn xobject_names(content: &[u8]) -> Vec<Vec<u8>> {
+    let mut names = Vec::new();
+    let mut lexer = Lexer::new(content);
+    while let Some(op) = lexer.next_operation() {
+        if op.operator == b"Do"
+            && let Some(Object::Name(name)) = op.operands.first()
+        {
+            names.push(name.clone());
+        }
+    }
+    names
 }
 
 /// Extracts one page's text. `doc` is already decrypted.
