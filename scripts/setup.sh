@@ -62,7 +62,7 @@ fi
 command -v cargo >/dev/null 2>&1 ||
     die "cargo not found: a native Rust toolchain (rustup) is needed for the build helper and the Rust tests"
 
-packages=(poppler-utils qpdf)
+packages=(poppler-utils qpdf pandoc)
 if rustup_has_wasm; then
     log "wasm toolchain: rustup has wasm32-wasip1 + rust-src"
 else
