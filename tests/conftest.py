@@ -1,8 +1,11 @@
-"""Shared fixtures: built test components, the real-document corpus, generated PDFs."""
+"""Shared fixtures: built test components, the real-document corpus, generated PDFs and
+DOCX files."""
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +20,65 @@ ROOT = Path(__file__).resolve().parent.parent
 MISBEHAVE = ROOT / "build" / "components" / "misbehave.wasm"
 
 MakePdf = Callable[..., bytes]
+MakeDocx = Callable[..., bytes]
+
+COMPONENTS = ROOT / "host" / "conductor" / "_components"
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
+)
+
+
+def build_docx(paragraphs: list[tuple[str | None, str, bool]]) -> bytes:
+    """A minimal DOCX: ``[Content_Types].xml``, ``_rels/.rels`` and ``word/document.xml``
+    with one paragraph per ``(style id or None, text, page break before)``."""
+    body = []
+    for style, text, page_break in paragraphs:
+        props = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
+        brk = '<w:r><w:br w:type="page"/></w:r>' if page_break else ""
+        body.append(f'<w:p>{props}{brk}<w:r><w:t xml:space="preserve">{text}</w:t></w:r></w:p>')
+    document = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<w:document xmlns:w="{_W}"><w:body>{"".join(body)}</w:body></w:document>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _RELS)
+        z.writestr("word/document.xml", document)
+    return buf.getvalue()
+
+
+MINIMAL_DOCX = [
+    ("Heading1", "Budget Hearing", False),
+    (None, "The council opens the public hearing on the budget.", False),
+    (None, "Staff presents the capital plan.", False),
+    (None, "Public comment follows on the next page.", True),
+]
+"""Two paragraphs after a Heading1-styled one, then a page break and a last paragraph."""
+
+
+def _require_component(name: str) -> Path:
+    path = COMPONENTS / f"{name}.wasm"
+    if not path.is_file():
+        pytest.skip(
+            f"host/conductor/_components/{name}.wasm is not built yet; run "
+            f"`python scripts/build_plugins.py --only {name}`"
+        )
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +99,29 @@ def corpus() -> Path:
     if not path.is_dir():
         pytest.skip(f"corpus not found at {path} (set CONDUCTOR_CORPUS)")
     return path
+
+
+@pytest.fixture(scope="session")
+def docx_component() -> Path:
+    """The built DOCX plugin; skips with the reason until it is built."""
+    return _require_component("docx")
+
+
+@pytest.fixture(scope="session")
+def chunker_component() -> Path:
+    """The built chunker plugin; skips with the reason until it is built."""
+    return _require_component("chunker")
+
+
+@pytest.fixture(scope="session")
+def make_docx() -> MakeDocx:
+    """``make_docx([(style, text, page_break_before), ...]) -> bytes``; no argument gives
+    :data:`MINIMAL_DOCX`."""
+
+    def make(paragraphs: list[tuple[str | None, str, bool]] | None = None) -> bytes:
+        return build_docx(MINIMAL_DOCX if paragraphs is None else paragraphs)
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -49,7 +50,8 @@ def test_json_success_is_document_to_dict(cli_misbehave: Any, capsys: Any) -> No
     assert out["format"] == "misbehave"
     assert out["page_count"] == 2
     assert set(out) == {
-        "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings"
+        "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings",
+        "headings", "pagination",
     }  # fmt: skip
 
 
@@ -183,3 +185,185 @@ def test_generated_pdf_through_the_real_plugin(capsys: Any, tmp_path: Path, make
     assert out["page_count"] == 2
     assert "Hello council" in out["pages"][0]["text"]
     assert "Second page" in out["pages"][1]["text"]
+
+
+# --- conductor extract on DOCX -----------------------------------------------------------
+
+
+def test_docx_through_the_extract_contract(
+    capsys: Any, tmp_path: Path, docx_component: Path, make_docx: Callable[..., bytes]
+) -> None:
+    path = tmp_path / "minimal.docx"
+    path.write_bytes(make_docx())
+    code = _cli.main(["extract", str(path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, out
+    assert out["format"] == "docx"
+    assert out["page_count"] == len(out["pages"]) == 2
+    assert out["pagination"] == "page_breaks"
+    assert out["headings"] == [{"title": "Budget Hearing", "level": 1, "page": 1, "offset": 0}]
+    first, second = (p["text"] for p in out["pages"])
+    assert first.startswith("Budget Hearing")
+    assert "public hearing on the budget" in first
+    assert "capital plan" in first
+    assert "Public comment follows" in second
+    assert set(out) == {
+        "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings",
+        "headings", "pagination",
+    }  # fmt: skip
+
+
+def test_corrupt_docx_is_a_json_error(
+    capsys: Any, tmp_path: Path, docx_component: Path, make_docx: Callable[..., bytes]
+) -> None:
+    path = tmp_path / "broken.docx"
+    path.write_bytes(make_docx()[:-40])  # the ZIP central directory is cut
+    code = _cli.main(["extract", str(path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert set(out) == {"error"}
+    assert out["error"]["kind"] in ("corrupt", "unsupported_format")
+
+
+# --- conductor chunk ---------------------------------------------------------------------
+
+CHUNK_KEYS = ["index", "text", "tokens", "page_start", "page_end", "section", "char_start",
+              "char_end"]  # fmt: skip
+
+
+@pytest.fixture
+def agenda_pdf(tmp_path: Path, make_pdf: Any, chunker_component: Path) -> Path:
+    pdf = tmp_path / "agenda.pdf"
+    pages = [
+        "CITY COUNCIL AGENDA\n1. CALL TO ORDER\nThe Mayor opens the meeting.",
+        "2. PUBLIC COMMENT\nSpeakers have three minutes each.\nCONSENT CALENDAR\nMinutes.",
+    ]
+    pdf.write_bytes(make_pdf(pages, title="Agenda"))
+    return pdf
+
+
+def test_chunk_json_contract(capsys: Any, agenda_pdf: Path) -> None:
+    code = _cli.main(["chunk", str(agenda_pdf), "--json", "--max-tokens", "12"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0, out
+    assert list(out) == ["source", "format", "page_count", "chunks"]
+    assert (out["source"], out["format"], out["page_count"]) == (str(agenda_pdf), "pdf", 2)
+    chunks = out["chunks"]
+    assert len(chunks) > 2
+    assert all(list(c) == CHUNK_KEYS for c in chunks)
+    assert [c["index"] for c in chunks] == list(range(len(chunks)))
+    assert all(c["tokens"] <= 12 for c in chunks)
+    text = Extractor().extract(agenda_pdf).text
+    assert "".join(c["text"] for c in chunks) == text
+    assert all(text[c["char_start"] : c["char_end"]] == c["text"] for c in chunks)
+    assert (chunks[0]["page_start"], chunks[-1]["page_end"]) == (1, 2)
+    assert "1. CALL TO ORDER" in {c["section"] for c in chunks}
+
+
+def test_chunk_options_reach_the_chunker(capsys: Any, agenda_pdf: Path) -> None:
+    args = ["chunk", str(agenda_pdf), "--json", "--max-tokens", "16"]
+    _cli.main(args)
+    cl100k = json.loads(capsys.readouterr().out)["chunks"]
+    _cli.main([*args, "--encoding", "o200k_base", "--overlap", "4"])
+    o200k = json.loads(capsys.readouterr().out)["chunks"]
+    assert o200k != cl100k
+    assert any(b["char_start"] < a["char_end"] for a, b in itertools.pairwise(o200k))
+
+
+def test_chunk_text_output_has_a_header_per_chunk(capsys: Any, agenda_pdf: Path) -> None:
+    code = _cli.main(["chunk", str(agenda_pdf), "--max-tokens", "12"])
+    out = capsys.readouterr().out
+    assert code == 0
+    headers = [line for line in out.splitlines() if line.startswith("--- CHUNK ")]
+    assert headers[0].startswith("--- CHUNK 0 (pages 1-1, ")
+    assert headers[0].endswith(", no section) ---")
+    assert any("section 1. CALL TO ORDER) ---" in h for h in headers)
+    assert all(h.endswith(" ---") and " tokens" in h for h in headers)
+
+
+@pytest.mark.parametrize(
+    ("args", "kind", "stage"),
+    [
+        (["--max-tokens", "0"], "invalid_config", "chunk"),
+        (["--max-tokens", "8", "--overlap", "8"], "invalid_config", "chunk"),
+        (["--encoding", "p50k_base"], "invalid_config", "chunk"),
+        (["--max-tokens", "lots"], "invalid_argument", "cli"),
+        (["--overlap", "1.5"], "invalid_argument", "cli"),
+    ],
+)
+def test_chunk_config_errors_are_json(
+    capsys: Any, agenda_pdf: Path, args: list[str], kind: str, stage: str
+) -> None:
+    code = _cli.main(["chunk", str(agenda_pdf), "--json", *args])
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (1, "")
+    out = json.loads(captured.out)
+    assert set(out) == {"error"}
+    assert (out["error"]["kind"], out["error"]["stage"]) == (kind, stage)
+
+
+def test_chunk_extraction_errors_are_json_as_in_extract(capsys: Any, tmp_path: Path) -> None:
+    code = _cli.main(["chunk", str(tmp_path / "nope.pdf"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert (out["error"]["kind"], out["error"]["stage"]) == ("io_error", "read")
+    page = tmp_path / "agenda.pdf"
+    page.write_text("<html><body>Please log in</body></html>")
+    code = _cli.main(["chunk", str(page), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert (code, out["error"]["kind"]) == (1, "unsupported_format")
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "kind"),
+    [
+        ("MISBEHAVE error corrupt broken xref", [], "corrupt"),
+        ("MISBEHAVE loop", ["--timeout", "0.5"], "timeout"),
+    ],
+)
+def test_chunk_reports_extract_errors_like_extract(
+    cli_misbehave: Any, capsys: Any, tmp_path: Path, text: str, args: list[str], kind: str
+) -> None:
+    doc = tmp_path / "bad.mis"
+    doc.write_text(text)
+    code = _cli.main(["chunk", str(doc), "--json", *args])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert (out["error"]["kind"], out["error"]["stage"]) == (kind, "extract")
+
+
+def test_chunk_error_without_json_is_one_line_on_stderr(capsys: Any, agenda_pdf: Path) -> None:
+    code = _cli.main(["chunk", str(agenda_pdf), "--max-tokens", "0"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.startswith("conductor: ")
+    assert err.count("\n") == 1
+
+
+def test_chunk_unexpected_exceptions_become_json(
+    capsys: Any, agenda_pdf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: Any, **kw: Any) -> Any:
+        raise RuntimeError("surprise")
+
+    monkeypatch.setattr(Extractor, "chunk", boom)
+    code = _cli.main(["chunk", str(agenda_pdf), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert out["error"]["kind"] == "plugin_failure"
+    assert "RuntimeError" in out["error"]["message"]
+
+
+def test_chunk_console_script_never_prints_a_traceback(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "conductor"
+    if not script.exists():
+        pytest.skip(f"console script not installed at {script}")
+    proc = subprocess.run(
+        [str(script), "chunk", str(tmp_path / "missing.pdf"), "--json", "--max-tokens", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr == ""
+    assert json.loads(proc.stdout)["error"]["kind"] == "invalid_config"

@@ -16,6 +16,7 @@ KINDS = {
     "ExtractTimeoutError": ("timeout", "extract"),
     "MemoryLimitError": ("memory_limit", "extract"),
     "PluginFailureError": ("plugin_failure", "extract"),
+    "InvalidConfigError": ("invalid_config", "chunk"),
 }
 
 

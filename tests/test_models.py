@@ -4,7 +4,16 @@ import json
 
 import pytest
 
-from conductor import Document, ExtractWarning, Limits, Metadata, OutlineEntry, Page
+from conductor import (
+    Chunk,
+    Document,
+    ExtractWarning,
+    Heading,
+    Limits,
+    Metadata,
+    OutlineEntry,
+    Page,
+)
 
 
 def _doc() -> Document:
@@ -20,6 +29,7 @@ def _doc() -> Document:
         ],
         outline=[OutlineEntry("Intro", 1, 1)],
         warnings=[ExtractWarning("font-map", "no map", 2)],
+        headings=[Heading("Budget", 1, 1, 0)],
     )
 
 
@@ -30,7 +40,8 @@ def test_text_joins_pages_with_newlines() -> None:
 def test_to_dict_is_exactly_the_cli_json() -> None:
     d = _doc().to_dict()
     assert list(d) == [
-        "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings"
+        "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings",
+        "headings", "pagination",
     ]  # fmt: skip
     assert list(d["metadata"]) == [
         "title", "author", "subject", "creator", "producer", "created", "modified", "page_count"
@@ -46,7 +57,24 @@ def test_to_dict_is_exactly_the_cli_json() -> None:
     assert d["pages"][0]["links"] == ["https://x.org"]
     assert d["outline"] == [{"title": "Intro", "level": 1, "page": 1}]
     assert d["warnings"] == [{"code": "font-map", "message": "no map", "page": 2}]
+    assert d["headings"] == [{"title": "Budget", "level": 1, "page": 1, "offset": 0}]
+    assert d["pagination"] == "fixed"
     assert json.loads(json.dumps(d)) == d
+
+
+def test_new_fields_default_for_documents_built_the_old_way() -> None:
+    doc = Document("a.pdf", "pdf", "00" * 32, 0, Metadata())
+    assert (doc.headings, doc.pagination) == ([], "fixed")
+
+
+def test_chunk_to_dict_keys_are_the_cli_contract() -> None:
+    c = Chunk(0, "one", 1, 1, 1, None, 0, 3)
+    assert list(c.to_dict()) == [
+        "index", "text", "tokens", "page_start", "page_end", "section", "char_start", "char_end"
+    ]  # fmt: skip
+    assert c.to_dict()["section"] is None
+    with pytest.raises(AttributeError):
+        c.tokens = 5  # type: ignore[misc]
 
 
 def test_limits_defaults() -> None:

@@ -262,7 +262,10 @@ def test_good_document_extracts_after_corrupt_ones() -> None:
 
 # --- CLI contract --------------------------------------------------------------------------
 
-TOP_KEYS = {"source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings"}
+TOP_KEYS = {
+    "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings",
+    "headings", "pagination",
+}  # fmt: skip
 PAGE_KEYS = {"number", "text", "chars", "needs_ocr"}
 METADATA_KEYS = {
     "title", "author", "subject", "creator", "producer", "created", "modified", "page_count",

@@ -9,6 +9,8 @@ CONTRACT = {
     "ExtractWarning", "ConductorError", "ReadError", "UnsupportedFormatError",
     "CorruptDocumentError", "EncryptedDocumentError", "TooLargeError", "ExtractTimeoutError",
     "MemoryLimitError", "PluginFailureError", "detect_format",
+    # 0.2.0: headings and chunking
+    "Heading", "Chunk", "chunk", "InvalidConfigError",
 }  # fmt: skip
 
 
@@ -36,6 +38,23 @@ def test_signatures() -> None:
     method = inspect.signature(conductor.Extractor.extract)
     assert list(method.parameters)[:4] == ["self", "source", "pages", "name"]
     assert next(iter(inspect.signature(conductor.Extractor).parameters)) == "limits"
+    config = ["max_tokens", "overlap_tokens", "encoding", "respect_paragraphs"]
+    sig = inspect.signature(conductor.chunk)
+    assert list(sig.parameters) == ["document", *config, "limits"]
+    assert [sig.parameters[p].default for p in config] == [512, 0, "cl100k_base", True]
+    assert all(
+        sig.parameters[p].kind is inspect.Parameter.KEYWORD_ONLY for p in [*config, "limits"]
+    )
+    assert list(inspect.signature(conductor.Document.chunk).parameters) == [
+        "self",
+        *config,
+        "limits",
+    ]
+    assert list(inspect.signature(conductor.Extractor.chunk).parameters) == [
+        "self",
+        "document",
+        *config,
+    ]
 
 
 def test_extract_generated_pdf_with_the_default_extractor(make_pdf) -> None:  # type: ignore[no-untyped-def]

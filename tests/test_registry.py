@@ -25,15 +25,31 @@ def test_builtin_pdf_plugin_is_registered_through_pluggy() -> None:
     assert spec is not None
     assert spec.name == "pdf"
     assert spec.component_path == COMPONENTS / "pdf.wasm"
-    assert registry.plugin_for("docx") is None
     assert "pdf" in registry.formats
+
+
+def test_builtin_docx_plugin_is_registered_when_built() -> None:
+    registry = Registry(entry_points=False)
+    spec = registry.plugin_for("docx")
+    if (COMPONENTS / "docx.wasm").is_file():
+        assert spec is not None
+        assert (spec.name, spec.formats) == ("docx", ("docx",))
+        assert spec.component_path == COMPONENTS / "docx.wasm"
+    else:
+        assert spec is None
+        assert registry.formats == ["pdf"]
+
+
+def test_the_chunker_is_not_a_format_plugin() -> None:
+    registry = Registry(entry_points=False)
+    assert all(spec.name != "chunker" for spec in map(registry.plugin_for, registry.formats))
 
 
 def test_caller_plugins_override_builtins() -> None:
     mine = PluginSpec("mypdf", ("pdf", "xps"), Path("/nowhere/mypdf.wasm"))
     registry = Registry([_Claims(mine)], entry_points=False)
     assert registry.plugin_for("pdf") == mine
-    assert registry.formats == ["pdf", "xps"]
+    assert {"pdf", "xps"} <= set(registry.formats)
 
 
 def test_entry_points_load_without_error() -> None:

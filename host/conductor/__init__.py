@@ -1,9 +1,10 @@
-"""engagic-conductor: document text extraction with every format parser sandboxed in
-WebAssembly.
+"""engagic-conductor: document text extraction and token-exact chunking, with every
+plugin sandboxed in WebAssembly.
 
->>> from conductor import extract
+>>> from conductor import chunk, extract
 >>> doc = extract("agenda.pdf")            # doctest: +SKIP
 >>> doc.pages[0].text                      # doctest: +SKIP
+>>> chunk(doc, max_tokens=512)[0].section  # doctest: +SKIP
 """
 
 from ._detect import detect_format
@@ -12,16 +13,27 @@ from ._errors import (
     CorruptDocumentError,
     EncryptedDocumentError,
     ExtractTimeoutError,
+    InvalidConfigError,
     MemoryLimitError,
     PluginFailureError,
     ReadError,
     TooLargeError,
     UnsupportedFormatError,
 )
-from ._extract import Extractor, extract
-from ._models import Document, ExtractWarning, Limits, Metadata, OutlineEntry, Page
+from ._extract import Extractor, chunk, extract
+from ._models import (
+    Chunk,
+    Document,
+    ExtractWarning,
+    Heading,
+    Limits,
+    Metadata,
+    OutlineEntry,
+    Page,
+)
 
 __all__ = [
+    "Chunk",
     "ConductorError",
     "CorruptDocumentError",
     "Document",
@@ -29,6 +41,8 @@ __all__ = [
     "ExtractTimeoutError",
     "ExtractWarning",
     "Extractor",
+    "Heading",
+    "InvalidConfigError",
     "Limits",
     "MemoryLimitError",
     "Metadata",
@@ -38,6 +52,7 @@ __all__ = [
     "ReadError",
     "TooLargeError",
     "UnsupportedFormatError",
+    "chunk",
     "detect_format",
     "extract",
 ]

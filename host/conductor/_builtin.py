@@ -8,8 +8,20 @@ from ._hookspecs import PluginSpec, hookimpl
 
 COMPONENTS = Path(__file__).resolve().parent / "_components"
 
+CHUNKER = COMPONENTS / "chunker.wasm"
+"""The chunker component (world ``chunker``; not a format plugin, so not registered)."""
+
 
 @hookimpl
 def conductor_register_plugins() -> list[PluginSpec]:
-    """The PDF extractor (``_components/pdf.wasm``)."""
-    return [PluginSpec("pdf", ("pdf",), COMPONENTS / "pdf.wasm")]
+    """The PDF extractor (``_components/pdf.wasm``), and the DOCX extractor
+    (``_components/docx.wasm``) when it is built.
+
+    PDF is registered even when its component is missing, so that extracting a PDF says
+    how to build it; a missing DOCX component means DOCX is not supported.
+    """
+    specs = [PluginSpec("pdf", ("pdf",), COMPONENTS / "pdf.wasm")]
+    docx = COMPONENTS / "docx.wasm"
+    if docx.is_file():
+        specs.append(PluginSpec("docx", ("docx",), docx))
+    return specs

@@ -4,11 +4,16 @@ wasmtime-py hands records back as ``wasmtime.component.Record`` objects with keb
 attribute names, and a ``result<document, extract-error>`` as the bare payload when the two
 payloads map to different Python classes (a ``Record`` for ok, a ``Variant`` for the error
 variant); the tagged form (``Variant("ok" | "err", payload)``) is accepted too, in case a
-future binding chooses it. Options become ``Record`` objects on the way in.
+future binding chooses it. Options become ``Record`` objects on the way in; enums are plain
+``str`` (kebab case) both ways.
+
+Version tolerance: a ``document`` from a plugin built against 0.1.0 has no ``headings`` and
+no ``pagination``; it converts with ``[]`` and ``"fixed"``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from wasmtime.component import Record, Variant
@@ -17,12 +22,22 @@ from ._errors import (
     ConductorError,
     CorruptDocumentError,
     EncryptedDocumentError,
+    InvalidConfigError,
     PluginFailureError,
     TooLargeError,
     UnsupportedFormatError,
 )
 from ._hookspecs import PluginInfo
-from ._models import Document, ExtractWarning, Metadata, OutlineEntry, Page
+from ._models import (
+    PAGINATIONS,
+    Chunk,
+    Document,
+    ExtractWarning,
+    Heading,
+    Metadata,
+    OutlineEntry,
+    Page,
+)
 
 _ERRORS: dict[str, type[ConductorError]] = {
     "corrupt": CorruptDocumentError,
@@ -32,7 +47,15 @@ _ERRORS: dict[str, type[ConductorError]] = {
     "internal": PluginFailureError,
 }
 
+_CHUNK_ERRORS: dict[str, type[ConductorError]] = {
+    "invalid-config": InvalidConfigError,
+    "too-large": TooLargeError,
+    "internal": PluginFailureError,
+}
+
 _OCR_REASONS = {"no-text-layer": "no_text_layer", "garbled-text": "garbled_text"}
+_PAGINATIONS = {p.replace("_", "-"): p for p in PAGINATIONS}
+_MISSING = object()
 
 
 class MalformedOutputError(ValueError):
@@ -44,6 +67,12 @@ def _get(record: Any, name: str) -> Any:
         return getattr(record, name)
     except AttributeError:
         raise MalformedOutputError(f"record has no field {name!r}") from None
+
+
+def _get_since(record: Any, name: str, default: Any) -> Any:
+    """A field added in a later minor version: ``default`` when an older plugin lacks it."""
+    value = getattr(record, name, _MISSING)
+    return default if value is _MISSING else value
 
 
 def options_to_wit(
@@ -73,8 +102,12 @@ def info_from_wit(value: Any) -> PluginInfo:
     )
 
 
-def split_result(value: Any) -> tuple[Any, tuple[str, str] | None]:
-    """``result<document, extract-error>`` -> ``(document, None)`` or ``(None, (case, text))``."""
+def split_result(
+    value: Any, ok: type | tuple[type, ...] = Record
+) -> tuple[Any, tuple[str, str] | None]:
+    """``result<T, E>`` (``E`` a variant with a string payload) -> ``(value, None)`` or
+    ``(None, (case, text))``; ``ok`` is the Python class ``T`` maps to (``Record`` for
+    ``document``, ``list`` for ``list<chunk>``)."""
     if isinstance(value, Variant) and value.tag in ("ok", "err"):
         if value.tag == "ok":
             return value.payload, None
@@ -83,9 +116,9 @@ def split_result(value: Any) -> tuple[Any, tuple[str, str] | None]:
             raise MalformedOutputError(f"error payload is {type(value).__name__}, not a variant")
     if isinstance(value, Variant):
         return None, (value.tag, "" if value.payload is None else str(value.payload))
-    if isinstance(value, Record):
+    if isinstance(value, ok):
         return value, None
-    raise MalformedOutputError(f"extract returned {type(value).__name__}")
+    raise MalformedOutputError(f"the call returned {type(value).__name__}")
 
 
 def error_from_wit(case: str, message: str, *, document: str, plugin: str) -> ConductorError:
@@ -135,8 +168,23 @@ def page_from_wit(value: Any) -> Page:
     )
 
 
+def heading_from_wit(value: Any) -> Heading:
+    return Heading(
+        title=str(_get(value, "title")),
+        level=int(_get(value, "level")),
+        page=int(_get(value, "page")),
+        offset=_opt_int(_get(value, "offset")),
+    )
+
+
+def pagination_from_wit(value: Any) -> str:
+    if value not in _PAGINATIONS:
+        raise MalformedOutputError(f"unknown pagination {value!r}")
+    return _PAGINATIONS[value]
+
+
 def document_from_wit(value: Any, *, source: str, format: str, sha256: str) -> Document:
-    """``document`` -> :class:`Document` (before the host's limit re-checks)."""
+    """``document`` (0.1.0 or 0.2.0) -> :class:`Document` (before the host's re-checks)."""
     metadata = metadata_from_wit(_get(value, "metadata"))
     return Document(
         source=source,
@@ -161,4 +209,65 @@ def document_from_wit(value: Any, *, source: str, format: str, sha256: str) -> D
             )
             for w in _get(value, "warnings")
         ],
+        headings=[heading_from_wit(h) for h in _get_since(value, "headings", [])],
+        pagination=pagination_from_wit(_get_since(value, "pagination", "fixed")),
     )
+
+
+def chunk_input_to_wit(pages: Sequence[Page], headings: Sequence[Heading]) -> Record:
+    """``chunk-input``: the pages' numbers and text, and the known headings."""
+    wit_pages = []
+    for page in pages:
+        p = Record()
+        setattr(p, "number", page.number)  # noqa: B010
+        setattr(p, "text", page.text)  # noqa: B010
+        wit_pages.append(p)
+    wit_headings = []
+    for heading in headings:
+        h = Record()
+        setattr(h, "title", heading.title)  # noqa: B010
+        setattr(h, "level", heading.level)  # noqa: B010
+        setattr(h, "page", heading.page)  # noqa: B010
+        setattr(h, "offset", heading.offset)  # noqa: B010
+        wit_headings.append(h)
+    value = Record()
+    setattr(value, "pages", wit_pages)  # noqa: B010
+    setattr(value, "headings", wit_headings)  # noqa: B010
+    return value
+
+
+def chunk_config_to_wit(
+    *, max_tokens: int, overlap_tokens: int, encoding: str, respect_paragraphs: bool
+) -> Record:
+    """``chunk-config``; ``encoding`` in snake case (``cl100k_base``) as the API takes it."""
+    config = Record()
+    setattr(config, "max-tokens", max_tokens)
+    setattr(config, "overlap-tokens", overlap_tokens)
+    setattr(config, "encoding", encoding.replace("_", "-"))  # noqa: B010
+    setattr(config, "respect-paragraphs", respect_paragraphs)
+    return config
+
+
+def chunk_from_wit(value: Any) -> Chunk:
+    return Chunk(
+        index=int(_get(value, "index")),
+        text=str(_get(value, "text")),
+        tokens=int(_get(value, "tokens")),
+        page_start=int(_get(value, "page-start")),
+        page_end=int(_get(value, "page-end")),
+        section=_opt_str(_get(value, "section")),
+        char_start=int(_get(value, "char-start")),
+        char_end=int(_get(value, "char-end")),
+    )
+
+
+def chunk_error_from_wit(case: str, message: str, *, document: str) -> ConductorError:
+    """``chunk-error`` -> the matching :class:`ConductorError` (stage ``chunk``)."""
+    cls = _CHUNK_ERRORS.get(case, PluginFailureError)
+    text = message or case
+    hint = None
+    if cls is PluginFailureError:
+        text = f"plugin 'chunker' failed: {text}"
+    elif cls is TooLargeError:
+        hint = "chunk a page range of the document (extract with pages=...)"
+    return cls(text, document=document, stage="chunk", hint=hint)

@@ -7,10 +7,11 @@
     ├── UnsupportedFormatError      unsupported_format stage "detect" (or "extract")
     ├── CorruptDocumentError        corrupt            stage "extract"
     ├── EncryptedDocumentError      encrypted          stage "extract"
-    ├── TooLargeError               too_large          stage "read" or "extract"
-    ├── ExtractTimeoutError         timeout            stage "extract"
-    ├── MemoryLimitError            memory_limit       stage "extract"
-    └── PluginFailureError          plugin_failure     stage "extract" (or "load")
+    ├── TooLargeError               too_large          stage "read", "extract" or "chunk"
+    ├── ExtractTimeoutError         timeout            stage "extract" or "chunk"
+    ├── MemoryLimitError            memory_limit       stage "extract" or "chunk"
+    ├── PluginFailureError          plugin_failure     stage "extract", "chunk" (or "load")
+    └── InvalidConfigError          invalid_config     stage "chunk"
 
 Every error names the document it concerns (``document``), the pipeline stage that failed
 (``stage``), what went wrong (``message``) and what to do about it (``hint``). wasmtime's
@@ -124,11 +125,26 @@ class PluginFailureError(ConductorError):
     default_hint = "this is a bug in the plugin; report it with the document if you can"
 
 
+class InvalidConfigError(ConductorError):
+    """The chunking configuration cannot be satisfied: ``max_tokens`` below 1 (or too small
+    for a single character), ``overlap_tokens`` not below ``max_tokens``, an unknown
+    encoding, or a value of the wrong type (``chunk-error::invalid-config``, or the host's
+    own check before the plugin runs)."""
+
+    kind = "invalid_config"
+    default_stage = "chunk"
+    default_hint = (
+        "use max_tokens >= 1, 0 <= overlap_tokens < max_tokens, and the encoding "
+        "cl100k_base or o200k_base"
+    )
+
+
 __all__ = [
     "ConductorError",
     "CorruptDocumentError",
     "EncryptedDocumentError",
     "ExtractTimeoutError",
+    "InvalidConfigError",
     "MemoryLimitError",
     "PluginFailureError",
     "ReadError",

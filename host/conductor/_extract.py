@@ -1,4 +1,5 @@
-"""The pipeline: read -> detect -> pick a plugin -> run it sandboxed -> convert -> re-check."""
+"""The pipeline: read -> detect -> pick a plugin -> run it sandboxed -> convert -> re-check;
+and chunking an extracted document (the work is in :mod:`conductor._chunk`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from ._builtin import CHUNKER
+from ._chunk import Chunker, Encoding
 from ._convert import (
     MalformedOutputError,
     document_from_wit,
@@ -17,7 +20,7 @@ from ._convert import (
 )
 from ._errors import PluginFailureError, TooLargeError, UnsupportedFormatError
 from ._hookspecs import PluginInfo, PluginSpec
-from ._models import Document, ExtractWarning, Limits
+from ._models import Chunk, Document, ExtractWarning, Limits
 from ._registry import Registry, check_info
 from ._sandbox import CallLimits, Runner, Sandbox
 from ._source import open_source
@@ -35,6 +38,7 @@ class Extractor:
     :param limits: bounds for every extraction (default :class:`Limits()`).
     :param registry: where plugins come from (default: entry points and built-ins).
     :param cache_dir: compiled-component cache (default ``$XDG_CACHE_HOME/engagic-conductor``).
+    :param chunker: the chunker component (default: the built-in ``chunker.wasm``).
     """
 
     def __init__(
@@ -43,10 +47,12 @@ class Extractor:
         *,
         registry: Registry | None = None,
         cache_dir: Path | None = None,
+        chunker: Path | None = None,
     ) -> None:
         self.limits = limits or Limits()
         self._registry = registry
         self._sandbox = Sandbox(max_wasm_stack=self.limits.max_wasm_stack, cache_dir=cache_dir)
+        self.chunker = Chunker(self._sandbox, chunker or CHUNKER)
         self._lock = threading.Lock()
         self._verified: dict[Path, PluginInfo] = {}
         self._local = threading.local()
@@ -119,6 +125,28 @@ class Extractor:
                 document=src.name,
             ) from e
         return enforce_limits(document, limits)
+
+    def chunk(
+        self,
+        document: Document,
+        *,
+        max_tokens: int = 512,
+        overlap_tokens: int = 0,
+        encoding: Encoding = "cl100k_base",
+        respect_paragraphs: bool = True,
+    ) -> list[Chunk]:
+        """Splits ``document``'s text into chunks: see :func:`conductor.chunk`.
+
+        Runs under this extractor's limits (memory, deadline: stage ``chunk``).
+        """
+        return self.chunker.chunk(
+            document,
+            max_tokens=max_tokens,
+            overlap_tokens=overlap_tokens,
+            encoding=encoding,
+            respect_paragraphs=respect_paragraphs,
+            limits=self.limits,
+        )
 
     def _runner(self, spec: PluginSpec, *, document: str) -> Runner:
         runners: dict[Path, Runner] = self._local.__dict__.setdefault("runners", {})
@@ -207,6 +235,14 @@ def _default_extractor() -> Extractor:
         return _default
 
 
+def _extractor_for(limits: Limits | None) -> Extractor:
+    extractor = _default_extractor()
+    if limits is not None and limits.max_wasm_stack != extractor.limits.max_wasm_stack:
+        # The stack size is an engine setting: another engine is needed.
+        extractor = Extractor(limits, registry=extractor.registry)
+    return extractor
+
+
 def extract(
     source: Source,
     *,
@@ -218,10 +254,46 @@ def extract(
 
     See :meth:`Extractor.extract`; ``limits`` applies to this call only.
     """
-    extractor = _default_extractor()
-    if limits is not None and limits.max_wasm_stack != extractor.limits.max_wasm_stack:
-        # The stack size is an engine setting: another engine is needed.
-        extractor = Extractor(limits, registry=extractor.registry)
+    extractor = _extractor_for(limits)
     return extractor._extract(
         source, pages=pages, name=name, format=None, limits=limits or extractor.limits
+    )
+
+
+def chunk(
+    document: Document,
+    *,
+    max_tokens: int = 512,
+    overlap_tokens: int = 0,
+    encoding: Encoding = "cl100k_base",
+    respect_paragraphs: bool = True,
+    limits: Limits | None = None,
+) -> list[Chunk]:
+    """Splits ``document.text`` into chunks of at most ``max_tokens`` tokens.
+
+    Each chunk's ``tokens`` is its exact count in ``encoding``; chunks split at section,
+    then paragraph (blank line), then sentence, then word boundaries, in that order of
+    preference, and end mid-sentence only when one sentence alone is over ``max_tokens``.
+    Without overlap they are contiguous and concatenate back to ``document.text``; with
+    ``overlap_tokens``, each after the first starts with up to that many tokens of the end
+    of the one before. ``section`` is the nearest heading at or before the chunk: a DOCX
+    heading, a PDF outline entry, or an agenda heading detected in the text
+    (``1. CALL TO ORDER``, ``ITEM 5.A``, ``CONSENT CALENDAR``).
+
+    Runs the chunker plugin sandboxed with the default :class:`Extractor`'s instance for
+    this thread (``limits`` applies to this call only).
+
+    :param encoding: ``"cl100k_base"`` (GPT-3.5/4) or ``"o200k_base"`` (GPT-4o).
+    :param respect_paragraphs: prefer blank lines over sentence ends as split points.
+    :raises InvalidConfigError: for a configuration that cannot be satisfied.
+    :raises ConductorError: another subclass (stage ``chunk``) when the plugin fails.
+    """
+    extractor = _extractor_for(limits)
+    return extractor.chunker.chunk(
+        document,
+        max_tokens=max_tokens,
+        overlap_tokens=overlap_tokens,
+        encoding=encoding,
+        respect_paragraphs=respect_paragraphs,
+        limits=limits or extractor.limits,
     )

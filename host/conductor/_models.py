@@ -1,12 +1,19 @@
 """Result dataclasses and the limits that bound an extraction.
 
-``Document.to_dict()`` is exactly the CLI's JSON output.
+``Document.to_dict()`` is exactly ``conductor extract --json``'s output, ``Chunk.to_dict()``
+one element of ``conductor chunk --json``'s ``"chunks"``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._chunk import Encoding
+
+PAGINATIONS = ("fixed", "page_breaks", "rendered_page_breaks", "single")
+"""Values of :attr:`Document.pagination` (WIT ``pagination``, in snake case)."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,21 @@ class Page:
 
 
 @dataclass
+class Heading:
+    """A heading in the document text (a DOCX heading style or outline level).
+
+    ``level`` 1 is the top level; ``page`` is the 1-based page it is on; ``offset`` is
+    where its first character is in that page's text (``None`` when only the page is
+    known).
+    """
+
+    title: str
+    level: int
+    page: int
+    offset: int | None = None
+
+
+@dataclass
 class ExtractWarning:
     """A problem that did not stop extraction (``code`` e.g. ``truncated``)."""
 
@@ -95,15 +117,79 @@ class Document:
     pages: list[Page] = field(default_factory=list)
     outline: list[OutlineEntry] = field(default_factory=list)
     warnings: list[ExtractWarning] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    pagination: str = "fixed"
+    """How the text was divided into pages: one of :data:`PAGINATIONS` (PDF ``fixed``;
+    DOCX ``page_breaks``, ``rendered_page_breaks`` or ``single``)."""
 
     @property
     def text(self) -> str:
-        """The pages' text joined by newlines."""
+        """The pages' text joined by newlines (what chunk offsets index into)."""
         return "\n".join(page.text for page in self.pages)
 
     def to_dict(self) -> dict[str, Any]:
-        """Exactly the CLI's ``--json`` output."""
+        """Exactly the output of ``conductor extract --json``."""
+        return asdict(self)
+
+    def chunk(
+        self,
+        *,
+        max_tokens: int = 512,
+        overlap_tokens: int = 0,
+        encoding: Encoding = "cl100k_base",
+        respect_paragraphs: bool = True,
+        limits: Limits | None = None,
+    ) -> list[Chunk]:
+        """Splits the text into token-bounded chunks: see :func:`conductor.chunk`."""
+        from ._extract import chunk
+
+        return chunk(
+            self,
+            max_tokens=max_tokens,
+            overlap_tokens=overlap_tokens,
+            encoding=encoding,
+            respect_paragraphs=respect_paragraphs,
+            limits=limits,
+        )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document's text of at most ``max_tokens`` tokens.
+
+    :param index: 0-based position in the document.
+    :param text: exactly ``document.text[char_start:char_end]``.
+    :param tokens: exact token count of ``text`` in the encoding chunked with.
+    :param page_start: page of the first non-whitespace character.
+    :param page_end: page of the last non-whitespace character.
+    :param section: title of the nearest heading at or before the chunk's start (a
+        DOCX heading, a PDF outline entry, or an agenda heading detected in the text).
+    :param char_start: start in ``document.text``, in characters (``str`` indices).
+    :param char_end: end (exclusive) in ``document.text``.
+    """
+
+    index: int
+    text: str
+    tokens: int
+    page_start: int
+    page_end: int
+    section: str | None
+    char_start: int
+    char_end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """One element of ``conductor chunk --json``'s ``"chunks"``."""
         return asdict(self)
 
 
-__all__ = ["Document", "ExtractWarning", "Limits", "Metadata", "OutlineEntry", "Page"]
+__all__ = [
+    "PAGINATIONS",
+    "Chunk",
+    "Document",
+    "ExtractWarning",
+    "Heading",
+    "Limits",
+    "Metadata",
+    "OutlineEntry",
+    "Page",
+]

@@ -16,6 +16,7 @@ from conductor._errors import PluginFailureError
 
 from ._cache import default_cache_dir, load_component
 from ._engine import Ticker, config_fingerprint, make_engine
+from ._live import LiveInstance
 from ._output import OUTPUT_CAP, CappedOutput
 from ._runner import CallLimits, CallOutput, Runner
 from ._traps import classify_trap, trap_cause
@@ -74,12 +75,23 @@ class Sandbox:
         """A new :class:`Runner` for the component at ``path``, for the calling thread."""
         return Runner(self.engine, self.component(path, plugin=plugin), self.ticker, plugin=plugin)
 
+    def live(self, path: Path, *, plugin: str, stage: str) -> LiveInstance:
+        """A new :class:`LiveInstance` of the component at ``path``, for the calling thread."""
+        return LiveInstance(
+            self.engine,
+            self.component(path, plugin=plugin),
+            self.ticker,
+            plugin=plugin,
+            stage=stage,
+        )
+
 
 __all__ = [
     "OUTPUT_CAP",
     "CallLimits",
     "CallOutput",
     "CappedOutput",
+    "LiveInstance",
     "Runner",
     "Sandbox",
     "classify_trap",

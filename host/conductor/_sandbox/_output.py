@@ -37,6 +37,12 @@ class CappedOutput:
             if room > 0:
                 self._kept += data[:room]
 
+    def clear(self) -> None:
+        """Forgets what was kept (a long-lived instance reuses its capture per call)."""
+        with self._lock:
+            self._kept.clear()
+            self.total = 0
+
     @property
     def data(self) -> bytes:
         """What was kept (at most the cap)."""

@@ -44,20 +44,27 @@ def classify_trap(
     timeout_s: float,
     memory_mb: int,
     max_wasm_stack: int,
+    stage: str = "extract",
 ) -> ConductorError:
-    """Maps a failed call (or instantiation) to the matching :class:`ConductorError`."""
+    """Maps a failed call (or instantiation) to the matching :class:`ConductorError`.
+
+    :param stage: the pipeline stage the call belongs to (``extract`` or ``chunk``).
+    """
     text = str(error)
     cause = trap_cause(error)
     said = _first_line(stderr)
     detail = f" (plugin stderr: {said})" if said else ""
     if isinstance(error, wasmtime.ExitTrap):
         return PluginFailureError(
-            f"plugin {plugin!r} exited instead of returning ({cause}){detail}", document=document
+            f"plugin {plugin!r} exited instead of returning ({cause}){detail}",
+            document=document,
+            stage=stage,
         )
     if "wasm trap: interrupt" in text:
         return ExtractTimeoutError(
             f"plugin {plugin!r} ran past the {timeout_s:g} s deadline and was stopped",
             document=document,
+            stage=stage,
         )
     if (
         _OOM_STDERR in stderr
@@ -68,15 +75,19 @@ def classify_trap(
             f"plugin {plugin!r} needed more than the {memory_mb} MiB memory limit ({cause})"
             f"{detail}",
             document=document,
+            stage=stage,
         )
     if "call stack exhausted" in text:
         return PluginFailureError(
             f"plugin {plugin!r} overflowed its {max_wasm_stack} byte wasm stack ({cause})",
             document=document,
+            stage=stage,
             hint="a deeply nested document or a plugin bug; raise Limits.max_wasm_stack "
             "if the document is legitimate",
         )
-    return PluginFailureError(f"plugin {plugin!r} trapped: {cause}{detail}", document=document)
+    return PluginFailureError(
+        f"plugin {plugin!r} trapped: {cause}{detail}", document=document, stage=stage
+    )
 
 
 def _first_line(text: str) -> str:
