@@ -17,6 +17,7 @@ KINDS = {
     "MemoryLimitError": ("memory_limit", "extract"),
     "PluginFailureError": ("plugin_failure", "extract"),
     "InvalidConfigError": ("invalid_config", "chunk"),
+    "DatabaseError": ("database", "store"),
 }
 
 

@@ -10,7 +10,7 @@ CONTRACT = {
     "CorruptDocumentError", "EncryptedDocumentError", "TooLargeError", "ExtractTimeoutError",
     "MemoryLimitError", "PluginFailureError", "detect_format",
     # 0.2.0: headings and chunking
-    "Heading", "Chunk", "chunk", "InvalidConfigError",
+    "Heading", "Chunk", "chunk", "InvalidConfigError", "DatabaseError",
 }  # fmt: skip
 
 

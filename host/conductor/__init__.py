@@ -11,6 +11,7 @@ from ._detect import detect_format
 from ._errors import (
     ConductorError,
     CorruptDocumentError,
+    DatabaseError,
     EncryptedDocumentError,
     ExtractTimeoutError,
     InvalidConfigError,
@@ -36,6 +37,7 @@ __all__ = [
     "Chunk",
     "ConductorError",
     "CorruptDocumentError",
+    "DatabaseError",
     "Document",
     "EncryptedDocumentError",
     "ExtractTimeoutError",

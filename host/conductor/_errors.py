@@ -11,7 +11,17 @@
     ├── ExtractTimeoutError         timeout            stage "extract" or "chunk"
     ├── MemoryLimitError            memory_limit       stage "extract" or "chunk"
     ├── PluginFailureError          plugin_failure     stage "extract", "chunk" (or "load")
-    └── InvalidConfigError          invalid_config     stage "chunk"
+    ├── InvalidConfigError          invalid_config     stage "chunk"
+    ├── DatabaseError               database           stage "store"
+    ├── DownloadError               download_failed    stage "download"
+    ├── NotFoundError               not_found          stage "download"
+    ├── AccessDeniedError           access_denied      stage "download"
+    ├── NotADocumentError           not_a_document     stage "download"
+    ├── DownloadTimeoutError        timeout            stage "download"
+    └── CircuitOpenError            circuit_open       stage "download"
+
+The download errors (``conductor._fetch``) name the URL as ``document``; a body over
+``FetchConfig.max_bytes`` is a ``TooLargeError`` with stage ``download``.
 
 Every error names the document it concerns (``document``), the pipeline stage that failed
 (``stage``), what went wrong (``message``) and what to do about it (``hint``). wasmtime's
@@ -139,13 +149,97 @@ class InvalidConfigError(ConductorError):
     )
 
 
+class DatabaseError(ConductorError):
+    """The SQLite store failed: the file cannot be opened or is not a database, it was
+    written by a newer version (its schema version is above what this code knows), a
+    migration failed (it is rolled back), or a read or write failed (``sqlite3.Error``,
+    wrapped; ``document`` is the database path)."""
+
+    kind = "database"
+    default_stage = "store"
+    default_hint = (
+        "check that the database path is writable and the file is not damaged; a database "
+        "written by a newer engagic-conductor needs that version"
+    )
+
+
+class _DownloadFailure(ConductorError):
+    """Private base of the download-stage errors: ``document`` is the URL as requested,
+    ``attempts`` the HTTP requests made before giving up (0 when none was sent)."""
+
+    default_stage = "download"
+    attempts: int = 0
+
+
+class DownloadError(_DownloadFailure):
+    """The download failed: connection errors, resets or truncated bodies, 429 or 5xx
+    responses that persisted through every retry, a 4xx other than 401, 403, 404 and 410,
+    too many redirects (a loop), or a URL that cannot be fetched (not http/https)."""
+
+    kind = "download_failed"
+    default_hint = "the server or network failed; try again later"
+
+
+class NotFoundError(_DownloadFailure):
+    """The server answered 404 Not Found or 410 Gone (never retried)."""
+
+    kind = "not_found"
+    default_hint = "check the URL; the document may have been moved or removed"
+
+
+class AccessDeniedError(_DownloadFailure):
+    """The server answered 401 or 403, or Google asked to sign in (a private Drive file or
+    Google Doc fetched without a token, or with one that cannot read it)."""
+
+    kind = "access_denied"
+    default_hint = (
+        "the document is not public; for Google files set FetchConfig.google_token or share "
+        "the file with 'anyone with the link'"
+    )
+
+
+class NotADocumentError(_DownloadFailure):
+    """An HTML page came back where a document was expected, and it does not link to
+    exactly one document (PDF or DOCX by extension, a vendor viewer link, a Google file),
+    or the one link it has leads to HTML again. The message says what came back."""
+
+    kind = "not_a_document"
+    default_hint = "use the URL of the document itself, not of the page that lists it"
+
+
+class DownloadTimeoutError(_DownloadFailure):
+    """Connecting or reading timed out on every attempt (``FetchConfig.connect_timeout_s``,
+    ``read_timeout_s``), or the whole download, retries included, passed
+    ``total_timeout_s``."""
+
+    kind = "timeout"
+    default_hint = "the server is slow; raise the FetchConfig timeouts or try again later"
+
+
+class CircuitOpenError(_DownloadFailure):
+    """The domain's circuit breaker is open: its last ``FetchConfig.circuit_failures``
+    documents failed, so requests to it fail fast, without being sent, until the cool-down
+    ends (``retry_after_s`` after the error was raised)."""
+
+    kind = "circuit_open"
+    default_hint = "the site is failing; retry after the cool-down"
+    retry_after_s: float = 0.0
+
+
 __all__ = [
+    "AccessDeniedError",
+    "CircuitOpenError",
     "ConductorError",
     "CorruptDocumentError",
+    "DatabaseError",
+    "DownloadError",
+    "DownloadTimeoutError",
     "EncryptedDocumentError",
     "ExtractTimeoutError",
     "InvalidConfigError",
     "MemoryLimitError",
+    "NotADocumentError",
+    "NotFoundError",
     "PluginFailureError",
     "ReadError",
     "TooLargeError",

@@ -1,0 +1,175 @@
+"""What the store returns besides documents and chunks, and the conversions between
+:mod:`conductor._models` objects and table rows."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from conductor._models import Chunk, Document, ExtractWarning, Heading, Metadata, OutlineEntry, Page
+
+
+@dataclass(frozen=True)
+class UrlRecord:
+    """What is stored about a URL: the document it served last and the validators for a
+    conditional GET (``If-None-Match: etag``, ``If-Modified-Since: last_modified``)."""
+
+    url: str
+    sha256: str
+    source: str | None
+    etag: str | None
+    last_modified: str | None
+    fetched_at: float | None
+
+
+@dataclass(frozen=True)
+class FailureRecord:
+    """An input (``key``: its URL or path) whose last attempt failed."""
+
+    key: str
+    url: str | None
+    stage: str
+    kind: str
+    message: str
+    attempts: int
+    first_failed_at: float
+    last_failed_at: float
+    next_retry_at: float | None
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """One stored document, as ``conductor show`` lists it.
+
+    :param name: the name the document was last saved under (``Document.source``).
+    :param chunks: how many chunks are stored for it.
+    :param urls: every URL that served it, sorted.
+    :param fetched_at: the latest fetch of any of those URLs (``None`` without URLs).
+    """
+
+    sha256: str
+    name: str
+    format: str
+    page_count: int
+    title: str | None
+    chunks: int
+    urls: tuple[str, ...]
+    fetched_at: float | None
+    extracted_at: float
+
+
+def _json(items: list[Any]) -> str:
+    return json.dumps(
+        [asdict(item) if not isinstance(item, str) else item for item in items],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def document_row(doc: Document, extracted_at: float) -> dict[str, object]:
+    """The ``documents`` row of ``doc`` (named parameters)."""
+    meta = doc.metadata
+    return {
+        "sha256": doc.sha256,
+        "name": doc.source,
+        "format": doc.format,
+        "page_count": doc.page_count,
+        "title": meta.title,
+        "author": meta.author,
+        "subject": meta.subject,
+        "creator": meta.creator,
+        "producer": meta.producer,
+        "created": meta.created,
+        "modified": meta.modified,
+        "metadata_page_count": meta.page_count,
+        "outline": _json(doc.outline),
+        "warnings": _json(doc.warnings),
+        "headings": _json(doc.headings),
+        "pagination": doc.pagination,
+        "extracted_at": extracted_at,
+    }
+
+
+DOCUMENT_COLUMNS = tuple(document_row(Document("", "", "", 0, Metadata()), 0.0))
+"""The ``documents`` columns, in the order of :func:`document_row`."""
+
+
+def page_row(sha256: str, page: Page) -> tuple[object, ...]:
+    """The ``pages`` row of ``page``: (sha256, number, text, chars, needs_ocr, ocr_reason,
+    links)."""
+    return (
+        sha256,
+        page.number,
+        page.text,
+        page.chars,
+        int(page.needs_ocr),
+        page.ocr_reason,
+        _json(page.links),
+    )
+
+
+def chunk_row(sha256: str, chunk: Chunk) -> tuple[object, ...]:
+    """The ``chunks`` row of ``chunk``: (sha256, idx, text, tokens, page_start, page_end,
+    section, char_start, char_end)."""
+    return (
+        sha256,
+        chunk.index,
+        chunk.text,
+        chunk.tokens,
+        chunk.page_start,
+        chunk.page_end,
+        chunk.section,
+        chunk.char_start,
+        chunk.char_end,
+    )
+
+
+def document_from_rows(row: sqlite3.Row, pages: list[sqlite3.Row]) -> Document:
+    """The :class:`Document` of a ``documents`` row and its ``pages`` rows (in order)."""
+    return Document(
+        source=row["name"],
+        format=row["format"],
+        sha256=row["sha256"],
+        page_count=row["page_count"],
+        metadata=Metadata(
+            title=row["title"],
+            author=row["author"],
+            subject=row["subject"],
+            creator=row["creator"],
+            producer=row["producer"],
+            created=row["created"],
+            modified=row["modified"],
+            page_count=row["metadata_page_count"],
+        ),
+        pages=[
+            Page(
+                number=p["number"],
+                text=p["text"],
+                chars=p["chars"],
+                needs_ocr=bool(p["needs_ocr"]),
+                ocr_reason=p["ocr_reason"],
+                links=json.loads(p["links"]),
+            )
+            for p in pages
+        ],
+        outline=[OutlineEntry(**e) for e in json.loads(row["outline"])],
+        warnings=[ExtractWarning(**w) for w in json.loads(row["warnings"])],
+        headings=[Heading(**h) for h in json.loads(row["headings"])],
+        pagination=row["pagination"],
+    )
+
+
+def chunk_from_row(row: sqlite3.Row) -> Chunk:
+    """The :class:`Chunk` of a ``chunks`` row."""
+    return Chunk(
+        index=row["idx"],
+        text=row["text"],
+        tokens=row["tokens"],
+        page_start=row["page_start"],
+        page_end=row["page_end"],
+        section=row["section"],
+        char_start=row["char_start"],
+        char_end=row["char_end"],
+    )
