@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up engagic-conductor from nothing, then extracts a real civic PDF as a demo.
+# Sets up engagic-conductor from nothing, then extracts a real civic PDF and processes a
+# small batch of corpus documents into SQLite as a demo.
 #
 #   bash scripts/setup.sh            # set up, then run the demo
 #   bash scripts/setup.sh --no-demo  # set up only (scripts/test.sh uses this)
@@ -140,11 +141,24 @@ if [[ ! -f "$SAMPLE" ]]; then
     exit 0
 fi
 SAMPLE="$(cd "$(dirname "$SAMPLE")" && pwd)/$(basename "$SAMPLE")"
-log "demo: .venv/bin/conductor extract $SAMPLE (first 40 lines)"
+log "demo: .venv/bin/conductor extract $SAMPLE (first 25 lines)"
 # Capture first: piping straight into head would end conductor with SIGPIPE.
 if ! out="$("$VENV/bin/conductor" extract "$SAMPLE")"; then
     printf '%s\n' "$out"
     die "the demo extraction failed"
 fi
-head -n 40 <<<"$out"
+head -n 25 <<<"$out"
 log "demo: $(grep -c '^--- PAGE ' <<<"$out") pages extracted"
+
+# The batch pipeline: a few civic PDFs and a DOCX into SQLite, then what was stored.
+DEMO_DB="$ROOT/build/demo.sqlite"
+mkdir -p "$ROOT/build"
+batch=("$SAMPLE")
+for f in "$CORPUS"/civic/agendaminer__palo-alto.pdf "$CORPUS"/civic/civicscraper__eastpaloalto_ca_minutes_2020-01-27.pdf \
+    "$CORPUS"/docx/pandoc__headers.docx; do
+    [[ -f "$f" ]] && batch+=("$f")
+done
+log "demo: .venv/bin/conductor process ${#batch[@]} documents --db build/demo.sqlite --json"
+"$VENV/bin/conductor" process "${batch[@]}" --db "$DEMO_DB" --json || die "the demo batch failed"
+log "demo: .venv/bin/conductor show --db build/demo.sqlite"
+"$VENV/bin/conductor" show --db "$DEMO_DB"

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from _pdfgen import build_pdf
+from _server import FaultServer
 from conductor import Extractor, Limits
 from conductor._hookspecs import PluginSpec, hookimpl
 from conductor._registry import Registry
@@ -160,3 +162,19 @@ def misbehave_extractor(
         return Extractor(Limits(**limits), registry=registry, cache_dir=cache)  # type: ignore[arg-type]
 
     return make
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    """A real HTTP server on 127.0.0.1 with scripted replies and a request log."""
+    with FaultServer() as s:
+        yield s
+
+
+@pytest.fixture
+def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Download temp files go to tmp_path/dl, so tests can check that none is left behind."""
+    d = tmp_path / "dl"
+    d.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(d))
+    return d

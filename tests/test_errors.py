@@ -18,6 +18,7 @@ KINDS = {
     "PluginFailureError": ("plugin_failure", "extract"),
     "InvalidConfigError": ("invalid_config", "chunk"),
     "DatabaseError": ("database", "store"),
+    "CancelledError": ("cancelled", "download"),
 }
 
 

@@ -9,9 +9,8 @@ import itertools
 import math
 import os
 import stat
-import tempfile
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -47,19 +46,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as s:
-        yield s
-
-
-@pytest.fixture(autouse=True)
-def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Temp files go to tmp_path/dl, so tests can check that none is left behind."""
-    d = tmp_path / "dl"
-    d.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    return d
+pytestmark = pytest.mark.usefixtures("private_tempdir")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ CONTRACT = {
     "MemoryLimitError", "PluginFailureError", "detect_format",
     # 0.2.0: headings and chunking
     "Heading", "Chunk", "chunk", "InvalidConfigError", "DatabaseError",
+    # 0.3.0: batch processing and persistence
+    "Conductor", "Result", "ChunkConfig", "CancelledError", "Database", "FetchConfig",
 }  # fmt: skip
 
 

@@ -7,8 +7,10 @@ plugin sandboxed in WebAssembly.
 >>> chunk(doc, max_tokens=512)[0].section  # doctest: +SKIP
 """
 
+from ._db import Database
 from ._detect import detect_format
 from ._errors import (
+    CancelledError,
     ConductorError,
     CorruptDocumentError,
     DatabaseError,
@@ -22,6 +24,7 @@ from ._errors import (
     UnsupportedFormatError,
 )
 from ._extract import Extractor, chunk, extract
+from ._fetch import FetchConfig
 from ._models import (
     Chunk,
     Document,
@@ -32,17 +35,24 @@ from ._models import (
     OutlineEntry,
     Page,
 )
+from ._pipeline import Conductor
+from ._results import ChunkConfig, Result
 
 __all__ = [
+    "CancelledError",
     "Chunk",
+    "ChunkConfig",
+    "Conductor",
     "ConductorError",
     "CorruptDocumentError",
+    "Database",
     "DatabaseError",
     "Document",
     "EncryptedDocumentError",
     "ExtractTimeoutError",
     "ExtractWarning",
     "Extractor",
+    "FetchConfig",
     "Heading",
     "InvalidConfigError",
     "Limits",
@@ -52,6 +62,7 @@ __all__ = [
     "Page",
     "PluginFailureError",
     "ReadError",
+    "Result",
     "TooLargeError",
     "UnsupportedFormatError",
     "chunk",

@@ -9,6 +9,14 @@ same ``--pages``, ``--memory-mb``, ``--timeout``): extracts, then chunks; with `
 ``{"source", "format", "page_count", "chunks": [Chunk.to_dict(), ...]}``, else each chunk
 after a ``--- CHUNK i (pages a-b, N tokens, section S) ---`` line.
 
+``conductor process SOURCE... [--db FILE] [--concurrency N] [--json]``: downloads (URLs)
+or reads (paths; ``-`` reads one source per line from stdin), extracts, chunks and stores
+each in SQLite (default ``conductor.sqlite``); with ``--json`` one line per source as each
+finishes (``Result.to_json_line()``), else a progress line on a terminal's stderr and a
+summary. Exit 0 when every source succeeded, 1 when any failed.
+
+``conductor show [--db FILE] [--json]``: the stored documents and the recorded failures.
+
 Failure of any kind: exit 1 with ``{"error": {"kind", "stage", "message"}}`` on stdout
 under ``--json``, else one line on stderr; never a traceback.
 """
@@ -17,14 +25,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from dataclasses import replace
+import time
+from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
 from ._chunk import ENCODINGS, check_config
-from ._errors import ConductorError
+from ._db import Database
+from ._errors import ConductorError, DatabaseError
 from ._extract import Extractor
+from ._fetch import FetchConfig
 from ._models import Chunk, Limits
+from ._pipeline import Conductor
 
 
 class _UsageError(Exception):
@@ -53,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         "chunk", parents=[common], help="extract a document, then split it into token chunks"
     )
     chk.add_argument("--json", action="store_true", help="print the chunks as one JSON object")
+    _add_batch_commands(commands)
     chk.add_argument("--max-tokens", default="512", help="most tokens per chunk (default 512)")
     chk.add_argument(
         "--overlap", default="0", help="tokens repeated from the previous chunk (default 0)"
@@ -155,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     """The console script; returns the exit status."""
     args = _parser().parse_args(argv)
     as_json = bool(args.json)
+    if args.command in ("process", "show"):
+        return _batch_main(args)
     try:
         _run(args)
         return 0
@@ -171,6 +187,135 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.path}: unexpected {type(e).__name__}: {e} [hint: this is a bug in "
             "engagic-conductor; please report it]",
         )
+
+
+# -- process and show ---------------------------------------------------------------------
+
+
+def _add_batch_commands(commands: Any) -> None:
+    proc = commands.add_parser(
+        "process", help="download or read documents, extract and chunk them, store in SQLite"
+    )
+    proc.add_argument("sources", nargs="+", metavar="SOURCE", help="URLs or paths; - for stdin")
+    proc.add_argument("--db", default="conductor.sqlite", help="database file")
+    proc.add_argument("--concurrency", help="documents downloading at once (default 5)")
+    proc.add_argument("--json", action="store_true", help="one JSON line per source")
+    show = commands.add_parser("show", help="list the documents and failures in a database")
+    show.add_argument("--db", default="conductor.sqlite", help="database file")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _batch_main(args: argparse.Namespace) -> int:
+    as_json = bool(args.json)
+    try:
+        if args.command == "process":
+            return _process(args)
+        _show(args)
+        return 0
+    except _UsageError as e:
+        return _fail(as_json, "invalid_argument", "cli", str(e))
+    except ConductorError as e:
+        error = e.to_dict()
+        return _fail(as_json, error["kind"], error["stage"], error["message"])
+    except KeyboardInterrupt:
+        return _fail(as_json, "cancelled", "cli", "interrupted")
+    except Exception as e:
+        return _fail(
+            as_json,
+            "plugin_failure",
+            "internal",
+            f"unexpected {type(e).__name__}: {e} [hint: this is a bug in "
+            "engagic-conductor; please report it]",
+        )
+
+
+def _sources(values: list[str]) -> list[str]:
+    sources: list[str] = []
+    for value in values:
+        if value == "-":
+            sources += [line.strip() for line in sys.stdin if line.strip()]
+        else:
+            sources.append(value)
+    return sources
+
+
+def _item(source: str) -> dict[str, str]:
+    lower = source.lower()
+    if lower.startswith(("http://", "https://")):
+        return {"url": source}
+    return {"path": source}
+
+
+def _process(args: argparse.Namespace) -> int:
+    fetch = FetchConfig()
+    if args.concurrency is not None:
+        concurrency = _int_arg("--concurrency", args.concurrency)
+        if concurrency < 1:
+            raise _UsageError(f"--concurrency must be at least 1, got {concurrency}")
+        fetch = replace(fetch, concurrency=concurrency)
+    sources = _sources(args.sources)
+    conductor = Conductor(database=args.db, fetch=fetch)
+    progress = not args.json and sys.stderr.isatty()
+    start = time.monotonic()
+    ok = failed = pages = chunks = 0
+    failures: list[str] = []
+    for result in conductor.iter_documents([_item(s) for s in sources]):
+        if result.ok:
+            ok += 1
+            pages += result.page_count or 0
+            chunks += len(result.chunks or ())
+        else:
+            failed += 1
+            if result.error is not None:
+                failures.append(f"{result.source}: {result.error.kind}: {result.error}")
+        if args.json:
+            print(result.to_json_line(), flush=True)
+        elif progress:
+            sys.stderr.write(f"\r[{ok + failed}/{len(sources)}] {ok} ok, {failed} failed")
+            sys.stderr.flush()
+    if not args.json:
+        if progress:
+            sys.stderr.write("\n")
+        for line in failures:
+            print(f"conductor: {line}", file=sys.stderr)
+        print(
+            f"{ok} ok, {failed} failed, {pages} pages, {chunks} chunks, "
+            f"{time.monotonic() - start:.1f} s (database {args.db})"
+        )
+    return 1 if failed else 0
+
+
+def _show(args: argparse.Namespace) -> None:
+    if not os.path.isfile(args.db):
+        raise DatabaseError(
+            "no database here", document=args.db, hint="run `conductor process` first, or --db"
+        )
+    with Database(args.db) as db:
+        documents = db.summary()
+        failures = db.failures()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "documents": [asdict(d) for d in documents],
+                    "failures": [asdict(f) for f in failures],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    print(f"{len(documents)} documents in {args.db}")
+    for d in documents:
+        label = d.title or d.name
+        urls = " ".join(d.urls)
+        print(
+            f"{d.sha256[:12]}  {d.format:<4}  {d.page_count:>4} pages  {d.chunks:>5} chunks  "
+            f"{label}" + (f"  {urls}" if urls else "")
+        )
+    if failures:
+        print(f"{len(failures)} failures")
+        for f in failures:
+            print(f"{f.key}  {f.stage}/{f.kind}  {f.attempts}x  {f.message}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@
     ├── AccessDeniedError           access_denied      stage "download"
     ├── NotADocumentError           not_a_document     stage "download"
     ├── DownloadTimeoutError        timeout            stage "download"
-    └── CircuitOpenError            circuit_open       stage "download"
+    ├── CircuitOpenError            circuit_open       stage "download"
+    └── CancelledError              cancelled          stage "download" (or where it stopped)
 
 The download errors (``conductor._fetch``) name the URL as ``document``; a body over
 ``FetchConfig.max_bytes`` is a ``TooLargeError`` with stage ``download``.
@@ -226,8 +227,19 @@ class CircuitOpenError(_DownloadFailure):
     retry_after_s: float = 0.0
 
 
+class CancelledError(ConductorError):
+    """The batch was cancelled (``Conductor.process_documents(cancel=...)``) before this
+    document finished: its download was stopped, or its extraction had not started.
+    ``stage`` is where it stopped. Not :class:`asyncio.CancelledError`."""
+
+    kind = "cancelled"
+    default_stage = "download"
+    default_hint = "run the batch again; finished documents are stored and are not redone"
+
+
 __all__ = [
     "AccessDeniedError",
+    "CancelledError",
     "CircuitOpenError",
     "ConductorError",
     "CorruptDocumentError",
