@@ -5,31 +5,33 @@ use std::collections::HashMap;
 
 use crate::body::{Context, Item, NoteKind, read_document, read_notes};
 use crate::metadata::{read_application, read_core};
-use crate::model::{DocxError, Extracted, Heading, Options, Page, Pagination, Warning};
 use crate::numbering::Numbering;
 use crate::package::{Package, Relationship};
 use crate::styles::Styles;
 use crate::xml::XmlError;
+use conductor_plugin_sdk::extractor::{
+    Document, ExtractError, Heading, Options, Page, Pagination, Warning,
+};
 
 /// Extracts text, headings, metadata and links from a DOCX.
 ///
 /// Pages: a DOCX has no fixed pages. The text is split at explicit page breaks and, when
 /// the document has any, at `w:lastRenderedPageBreak` (where the authoring application
-/// last broke pages); [`Extracted::pagination`] says which. Footnotes and endnotes follow
+/// last broke pages); [`Document::pagination`] says which. Footnotes and endnotes follow
 /// the body on the last page, each as `[n] text`, `n` being the `[n]` marker left at its
 /// reference.
 ///
 /// # Errors
-/// [`DocxError::Corrupt`] when the bytes are not a zip archive or have no main document
-/// part, or that part is unreadable from its start; [`DocxError::Encrypted`] for a
-/// password-protected document; [`DocxError::TooLarge`] for a part over the inflation
+/// [`ExtractError::Corrupt`] when the bytes are not a zip archive or have no main document
+/// part, or that part is unreadable from its start; [`ExtractError::Encrypted`] for a
+/// password-protected document; [`ExtractError::TooLarge`] for a part over the inflation
 /// limits (zip bombs) or more pages than `options.max_pages`;
-/// [`DocxError::Unsupported`] for a malformed page range or a main part declaring a DTD.
-pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, DocxError> {
+/// [`ExtractError::Unsupported`] for a malformed page range or a main part declaring a DTD.
+pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Document, ExtractError> {
     if let Some((first, last)) = options.pages
         && (first == 0 || first > last)
     {
-        return Err(DocxError::Unsupported(format!(
+        return Err(ExtractError::Unsupported(format!(
             "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
         )));
     }
@@ -41,7 +43,7 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Do
         .filter(|t| package.has(t))
         .unwrap_or_else(|| "word/document.xml".to_string());
     let Some(document) = package.read(&main)? else {
-        return Err(DocxError::Corrupt(
+        return Err(ExtractError::Corrupt(
             "the archive has no main document part (word/document.xml): not a DOCX".into(),
         ));
     };
@@ -80,9 +82,9 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Do
     if let Some(error) = read.error {
         if items.is_empty() {
             return Err(match error {
-                XmlError::DocType => DocxError::Unsupported(format!("main document: {error}")),
-                XmlError::TooDeep => DocxError::TooLarge(format!("main document: {error}")),
-                XmlError::Syntax(_) => DocxError::Corrupt(format!("main document: {error}")),
+                XmlError::DocType => ExtractError::Unsupported(format!("main document: {error}")),
+                XmlError::TooDeep => ExtractError::TooLarge(format!("main document: {error}")),
+                XmlError::Syntax(_) => ExtractError::Corrupt(format!("main document: {error}")),
             });
         }
         warnings.push(Warning::new(
@@ -150,13 +152,13 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Do
     let (built, pagination) = paginate(items);
     let total = u32::try_from(built.len()).unwrap_or(u32::MAX);
     if total > options.max_pages {
-        return Err(DocxError::TooLarge(format!(
+        return Err(ExtractError::TooLarge(format!(
             "the document has {total} pages, more than the limit of {}",
             options.max_pages
         )));
     }
 
-    let mut metadata = crate::model::Metadata::default();
+    let mut metadata = conductor_plugin_sdk::extractor::Metadata::default();
     let core_part =
         find(&package_rels, "core-properties").unwrap_or_else(|| "docProps/core.xml".to_string());
     if let Some(bytes) = package.read(&core_part)? {
@@ -215,14 +217,16 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Do
             number,
             text,
             chars,
+            ocr: None,
             links: built.links,
         });
     }
-    Ok(Extracted {
+    Ok(Document {
         metadata,
         pages,
-        headings,
+        outline: Vec::new(),
         warnings,
+        headings,
         pagination,
     })
 }

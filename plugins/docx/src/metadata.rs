@@ -1,7 +1,7 @@
 //! Document properties: `docProps/core.xml` (Dublin Core) and `docProps/app.xml`.
 
-use crate::model::Metadata;
 use crate::xml::{Ev, Xml};
+use conductor_plugin_sdk::extractor::Metadata;
 
 /// Longest property value kept, in bytes; longer values are cut at a char boundary.
 const MAX_VALUE: usize = 4096;

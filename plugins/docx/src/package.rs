@@ -10,8 +10,8 @@ use std::io::{Cursor, Read};
 use zip::ZipArchive;
 use zip::result::ZipError;
 
-use crate::model::DocxError;
 use crate::xml::{Ev, Xml};
+use conductor_plugin_sdk::extractor::ExtractError;
 
 /// Bytes one part may inflate to.
 pub(crate) const MAX_PART_BYTES: u64 = 128 << 20;
@@ -36,26 +36,26 @@ impl<'a> Package<'a> {
     /// Opens the archive and indexes its part names.
     ///
     /// # Errors
-    /// [`DocxError::Encrypted`] for a password-protected document (an OLE container
-    /// holding `EncryptionInfo`), [`DocxError::Unsupported`] for another OLE file (a Word
-    /// 97-2003 `.doc`), [`DocxError::Corrupt`] when the bytes are not a zip archive.
-    pub(crate) fn open(bytes: &'a [u8]) -> Result<Self, DocxError> {
+    /// [`ExtractError::Encrypted`] for a password-protected document (an OLE container
+    /// holding `EncryptionInfo`), [`ExtractError::Unsupported`] for another OLE file (a Word
+    /// 97-2003 `.doc`), [`ExtractError::Corrupt`] when the bytes are not a zip archive.
+    pub(crate) fn open(bytes: &'a [u8]) -> Result<Self, ExtractError> {
         if bytes.starts_with(OLE_MAGIC) {
             let marker: Vec<u8> = "EncryptionInfo"
                 .encode_utf16()
                 .flat_map(u16::to_le_bytes)
                 .collect();
             if bytes.windows(marker.len()).any(|w| w == marker.as_slice()) {
-                return Err(DocxError::Encrypted(
+                return Err(ExtractError::Encrypted(
                     "the document is password-protected (an encrypted OLE container)".into(),
                 ));
             }
-            return Err(DocxError::Unsupported(
+            return Err(ExtractError::Unsupported(
                 "an OLE compound file (a Word 97-2003 .doc?), not a DOCX".into(),
             ));
         }
         let zip = ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| DocxError::Corrupt(format!("not a readable zip archive: {e}")))?;
+            .map_err(|e| ExtractError::Corrupt(format!("not a readable zip archive: {e}")))?;
         let mut names = HashMap::new();
         for index in 0..zip.len() {
             if let Some(name) = zip.name_for_index(index) {
@@ -79,29 +79,29 @@ impl<'a> Package<'a> {
     /// Inflates one part; `Ok(None)` when the archive has no such part.
     ///
     /// # Errors
-    /// [`DocxError::TooLarge`] when the part breaks a size or ratio limit,
-    /// [`DocxError::Encrypted`] for an encrypted entry, [`DocxError::Corrupt`] when it
+    /// [`ExtractError::TooLarge`] when the part breaks a size or ratio limit,
+    /// [`ExtractError::Encrypted`] for an encrypted entry, [`ExtractError::Corrupt`] when it
     /// cannot be inflated.
-    pub(crate) fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, DocxError> {
+    pub(crate) fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, ExtractError> {
         let Some(&index) = self.names.get(&name.to_ascii_lowercase()) else {
             return Ok(None);
         };
         let entry = self.zip.by_index(index).map_err(|e| match e {
             ZipError::UnsupportedArchive(m) if m == ZipError::PASSWORD_REQUIRED => {
-                DocxError::Encrypted(format!("part {name} is encrypted"))
+                ExtractError::Encrypted(format!("part {name} is encrypted"))
             }
-            e => DocxError::Corrupt(format!("cannot open part {name}: {e}")),
+            e => ExtractError::Corrupt(format!("cannot open part {name}: {e}")),
         })?;
         let declared = entry.size();
         let compressed = entry.compressed_size().max(1);
         let budget = MAX_PART_BYTES.min(MAX_TOTAL_BYTES.saturating_sub(self.inflated));
         if declared > budget {
-            return Err(DocxError::TooLarge(format!(
+            return Err(ExtractError::TooLarge(format!(
                 "part {name} declares {declared} bytes uncompressed, over the limit of {budget}"
             )));
         }
         if declared > RATIO_FLOOR_BYTES && declared / compressed > MAX_RATIO {
-            return Err(DocxError::TooLarge(format!(
+            return Err(ExtractError::TooLarge(format!(
                 "part {name} compresses {}:1, more than {MAX_RATIO}:1 (a zip bomb?)",
                 declared / compressed
             )));
@@ -112,10 +112,10 @@ impl<'a> Package<'a> {
         let mut limited = entry.take(declared.saturating_add(1));
         limited
             .read_to_end(&mut out)
-            .map_err(|e| DocxError::Corrupt(format!("cannot inflate part {name}: {e}")))?;
+            .map_err(|e| ExtractError::Corrupt(format!("cannot inflate part {name}: {e}")))?;
         let got = out.len() as u64;
         if got > declared {
-            return Err(DocxError::Corrupt(format!(
+            return Err(ExtractError::Corrupt(format!(
                 "part {name} inflates to more than the {declared} bytes it declares"
             )));
         }
@@ -125,7 +125,7 @@ impl<'a> Package<'a> {
 
     /// The relationships of `part` (from `dir/_rels/name.rels`), or of the package when
     /// `part` is empty. Missing or unreadable relationship parts give an empty list.
-    pub(crate) fn relationships(&mut self, part: &str) -> Result<Vec<Relationship>, DocxError> {
+    pub(crate) fn relationships(&mut self, part: &str) -> Result<Vec<Relationship>, ExtractError> {
         let (dir, file) = part.rsplit_once('/').unwrap_or(("", part));
         let rels_name = if dir.is_empty() {
             format!("_rels/{file}.rels")

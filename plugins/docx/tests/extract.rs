@@ -4,7 +4,7 @@
 
 use std::io::{Cursor, Write};
 
-use conductor_docx::{DocxError, Extracted, Options, Pagination, extract_document};
+use conductor_docx::{Document, ExtractError, Options, Pagination, extract_document};
 use zip::CompressionMethod;
 use zip::write::{SimpleFileOptions, ZipWriter};
 
@@ -47,15 +47,15 @@ fn para(text: &str) -> String {
     format!("<w:p><w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>")
 }
 
-fn extract(bytes: &[u8]) -> Result<Extracted, DocxError> {
+fn extract(bytes: &[u8]) -> Result<Document, ExtractError> {
     extract_document(bytes, &Options::default())
 }
 
-fn ok(bytes: &[u8]) -> Extracted {
+fn ok(bytes: &[u8]) -> Document {
     extract(bytes).unwrap_or_else(|e| unreachable!("extraction failed: {e}"))
 }
 
-fn all_text(doc: &Extracted) -> String {
+fn all_text(doc: &Document) -> String {
     doc.pages
         .iter()
         .map(|p| p.text.as_str())
@@ -136,7 +136,7 @@ fn page_range_and_limits() {
     };
     assert!(matches!(
         extract_document(&bytes, &reversed),
-        Err(DocxError::Unsupported(_))
+        Err(ExtractError::Unsupported(_))
     ));
     let few = Options {
         max_pages: 3,
@@ -144,7 +144,7 @@ fn page_range_and_limits() {
     };
     assert!(matches!(
         extract_document(&bytes, &few),
-        Err(DocxError::TooLarge(_))
+        Err(ExtractError::TooLarge(_))
     ));
 }
 
@@ -267,29 +267,29 @@ fn main_part_found_through_relationships() {
 
 #[test]
 fn not_a_zip() {
-    assert!(matches!(extract(b""), Err(DocxError::Corrupt(_))));
+    assert!(matches!(extract(b""), Err(ExtractError::Corrupt(_))));
     assert!(matches!(
         extract(b"%PDF-1.7 nope"),
-        Err(DocxError::Corrupt(_))
+        Err(ExtractError::Corrupt(_))
     ));
     let mut truncated = docx(&para("x"));
     truncated.truncate(truncated.len() / 2);
-    assert!(matches!(extract(&truncated), Err(DocxError::Corrupt(_))));
+    assert!(matches!(extract(&truncated), Err(ExtractError::Corrupt(_))));
 }
 
 #[test]
 fn ole_containers() {
     let mut ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1".to_vec();
     ole.resize(512, 0);
-    assert!(matches!(extract(&ole), Err(DocxError::Unsupported(_))));
+    assert!(matches!(extract(&ole), Err(ExtractError::Unsupported(_))));
     ole.extend("EncryptionInfo".encode_utf16().flat_map(u16::to_le_bytes));
-    assert!(matches!(extract(&ole), Err(DocxError::Encrypted(_))));
+    assert!(matches!(extract(&ole), Err(ExtractError::Encrypted(_))));
 }
 
 #[test]
 fn missing_main_part() {
     let bytes = zip_of(&[("word/styles.xml", b"<w:styles/>")]);
-    assert!(matches!(extract(&bytes), Err(DocxError::Corrupt(_))));
+    assert!(matches!(extract(&bytes), Err(ExtractError::Corrupt(_))));
 }
 
 /// Rewrites the uncompressed size of every entry, in the local headers and the central
@@ -311,11 +311,11 @@ fn zip_bomb_declared_sizes_are_refused() {
     // 1 GiB declared for a few hundred compressed bytes: over the part limit.
     let mut bytes = docx(&para("bomb"));
     declare_size(&mut bytes, 1 << 30);
-    assert!(matches!(extract(&bytes), Err(DocxError::TooLarge(_))));
+    assert!(matches!(extract(&bytes), Err(ExtractError::TooLarge(_))));
     // 64 MiB declared: under the part limit, but a ratio no real document reaches.
     let mut bytes = docx(&para("bomb"));
     declare_size(&mut bytes, 64 << 20);
-    assert!(matches!(extract(&bytes), Err(DocxError::TooLarge(_))));
+    assert!(matches!(extract(&bytes), Err(ExtractError::TooLarge(_))));
 }
 
 #[test]
@@ -327,7 +327,7 @@ fn zip_bomb_understated_size_inflates_no_further() {
     declare_size(&mut bytes, 16);
     match extract(&bytes) {
         Ok(doc) => assert!(all_text(&doc).len() < 1024),
-        Err(DocxError::Corrupt(_) | DocxError::TooLarge(_)) => {}
+        Err(ExtractError::Corrupt(_) | ExtractError::TooLarge(_)) => {}
         Err(e) => unreachable!("unexpected error {e}"),
     }
 }
@@ -338,7 +338,7 @@ fn entity_expansion_is_refused() {
         r#"<?xml version="1.0"?><!DOCTYPE w:document [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><w:document xmlns:w="{W}"><w:body><w:p><w:r><w:t>&c;</w:t></w:r></w:p></w:body></w:document>"#
     );
     let bytes = zip_of(&[("word/document.xml", bomb.as_bytes())]);
-    assert!(matches!(extract(&bytes), Err(DocxError::Unsupported(_))));
+    assert!(matches!(extract(&bytes), Err(ExtractError::Unsupported(_))));
     // A DTD in the styles part: the part is ignored with a warning, the text survives.
     let styles = r#"<!DOCTYPE x [<!ENTITY a "b">]><w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>"#;
     let doc = ok(&docx_with(&para("kept"), &[("word/styles.xml", styles)]));
@@ -350,7 +350,10 @@ fn entity_expansion_is_refused() {
 fn deep_nesting_is_bounded() {
     let deep = "<w:sdt><w:sdtContent>".repeat(5000) + &"</w:sdtContent></w:sdt>".repeat(5000);
     // Nothing readable before the fault: an error.
-    assert!(matches!(extract(&docx(&deep)), Err(DocxError::TooLarge(_))));
+    assert!(matches!(
+        extract(&docx(&deep)),
+        Err(ExtractError::TooLarge(_))
+    ));
     // Text before the fault is kept, with a warning.
     let doc = ok(&docx(&(para("before") + &deep)));
     assert_eq!(doc.pages[0].text, "before");
@@ -364,7 +367,7 @@ fn malformed_xml_keeps_text_before_the_fault() {
     assert_eq!(doc.pages[0].text, "good");
     assert!(doc.warnings.iter().any(|w| w.code == "partial"));
     let only_bad = docx("<w:p><w:r><w:t>bad</w:x>");
-    assert!(matches!(extract(&only_bad), Err(DocxError::Corrupt(_))));
+    assert!(matches!(extract(&only_bad), Err(ExtractError::Corrupt(_))));
 }
 
 #[test]

@@ -10,11 +10,13 @@ use crate::fallback::{Fallback, FallbackEngine, FallbackText, Reading, prefer_fa
 use crate::links::page_links;
 use crate::load::{Loaded, load};
 use crate::metadata::read_metadata;
-use crate::model::{Extracted, OcrReason, Options, Page, PdfError, Warning};
 use crate::outline::read_outline;
 use crate::pages::page_tree;
 use crate::quality::{assess, painting};
 use crate::text::{PageText, extract_page_text};
+use conductor_plugin_sdk::extractor::{
+    self as model, ExtractError, OcrReason, Options, Page, Pagination, Warning,
+};
 
 /// Extracts text, metadata, outline and links from a PDF.
 ///
@@ -24,15 +26,15 @@ use crate::text::{PageText, extract_page_text};
 /// caller's mistake that no document could satisfy.
 ///
 /// # Errors
-/// [`PdfError::Corrupt`] when the bytes are not a readable PDF or have no pages,
-/// [`PdfError::Encrypted`] when a user password is needed, [`PdfError::TooLarge`] when
-/// the document has more pages than `options.max_pages`, [`PdfError::Unsupported`] for
+/// [`ExtractError::Corrupt`] when the bytes are not a readable PDF or have no pages,
+/// [`ExtractError::Encrypted`] when a user password is needed, [`ExtractError::TooLarge`] when
+/// the document has more pages than `options.max_pages`, [`ExtractError::Unsupported`] for
 /// a malformed page range or an unknown security handler.
-pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, PdfError> {
+pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Document, ExtractError> {
     if let Some((first, last)) = options.pages
         && (first == 0 || first > last)
     {
-        return Err(PdfError::Unsupported(format!(
+        return Err(ExtractError::Unsupported(format!(
             "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
         )));
     }
@@ -58,12 +60,12 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Pd
     }
     let total = u32::try_from(tree.pages.len()).unwrap_or(u32::MAX);
     if total == 0 {
-        return Err(PdfError::Corrupt(
+        return Err(ExtractError::Corrupt(
             "the document has no readable pages".into(),
         ));
     }
     if total > options.max_pages {
-        return Err(PdfError::TooLarge(format!(
+        return Err(ExtractError::TooLarge(format!(
             "the document has {total} pages, more than the limit of {}",
             options.max_pages
         )));
@@ -98,11 +100,14 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Pd
             &mut warnings,
         ));
     }
-    Ok(Extracted {
+    Ok(model::Document {
         metadata,
         pages,
         outline,
         warnings,
+        // The outline is the PDF's heading structure; the host hands it to the chunker.
+        headings: Vec::new(),
+        pagination: Pagination::Fixed,
     })
 }
 
@@ -442,7 +447,7 @@ mod tests {
             };
             assert!(matches!(
                 extract_document(b"%PDF-1.4", &opts),
-                Err(PdfError::Unsupported(_))
+                Err(ExtractError::Unsupported(_))
             ));
         }
     }
@@ -476,7 +481,7 @@ mod tests {
         for input in inputs {
             let result = extract_document(&input, &Options::default());
             assert!(
-                matches!(result, Err(PdfError::Corrupt(_))),
+                matches!(result, Err(ExtractError::Corrupt(_))),
                 "{:?}",
                 result.map(|d| d.pages.len())
             );

@@ -7,8 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use lopdf::{Document, Object, ObjectId};
 
-use crate::model::{PdfError, Warning};
 use crate::pages::page_tree;
+use conductor_plugin_sdk::extractor::{ExtractError, Warning};
 
 /// Readers accept a header this far into the file (Acrobat's historical tolerance).
 const HEADER_WINDOW: usize = 1024;
@@ -24,13 +24,13 @@ pub struct Loaded {
 /// # Errors
 /// `Corrupt` when no PDF structure can be read, `Encrypted` when a user password is
 /// needed, `Unsupported` for security handlers other than the standard one.
-pub fn load(bytes: &[u8]) -> Result<Loaded, PdfError> {
+pub fn load(bytes: &[u8]) -> Result<Loaded, ExtractError> {
     if bytes.is_empty() {
-        return Err(PdfError::Corrupt("the document is empty".into()));
+        return Err(ExtractError::Corrupt("the document is empty".into()));
     }
     let window = &bytes[..bytes.len().min(HEADER_WINDOW + 5)];
     let Some(start) = find(window, b"%PDF-") else {
-        return Err(PdfError::Corrupt(format!(
+        return Err(ExtractError::Corrupt(format!(
             "not a PDF: no %PDF- header in the first {HEADER_WINDOW} bytes"
         )));
     };
@@ -60,7 +60,7 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, PdfError> {
         Err(e) => e.clone(),
     };
     if mentions_encryption(body) && first.is_err() {
-        return Err(PdfError::Corrupt(format!(
+        return Err(ExtractError::Corrupt(format!(
             "encrypted document with a damaged structure ({first_error})"
         )));
     }
@@ -76,7 +76,7 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, PdfError> {
         _ => match first {
             // Structurally readable but without pages: let the caller report it.
             Ok(doc) => Ok(Loaded { doc, warnings }),
-            Err(e) => Err(PdfError::Corrupt(format!(
+            Err(e) => Err(ExtractError::Corrupt(format!(
                 "cannot parse the PDF structure: {e}"
             ))),
         },
@@ -93,7 +93,7 @@ fn guarded_load(body: &[u8]) -> Result<Document, String> {
     }
 }
 
-fn check_encryption(doc: &Document) -> Result<(), PdfError> {
+fn check_encryption(doc: &Document) -> Result<(), ExtractError> {
     let Ok(encrypt) = doc.trailer.get(b"Encrypt") else {
         return Ok(());
     };
@@ -105,11 +105,11 @@ fn check_encryption(doc: &Document) -> Result<(), PdfError> {
     .and_then(|d| d.get(b"Filter").ok())
     .and_then(|f| f.as_name().ok());
     match filter {
-        Some(b"Standard") | None => Err(PdfError::Encrypted(
+        Some(b"Standard") | None => Err(ExtractError::Encrypted(
             "the document is encrypted with a user password; a password is needed to open it"
                 .into(),
         )),
-        Some(other) => Err(PdfError::Unsupported(format!(
+        Some(other) => Err(ExtractError::Unsupported(format!(
             "encrypted with the /{} security handler; only the standard (password) handler is supported",
             String::from_utf8_lossy(other)
         ))),
@@ -375,12 +375,15 @@ mod tests {
 
     #[test]
     fn empty_and_non_pdf_are_corrupt() {
-        assert!(matches!(load(b""), Err(PdfError::Corrupt(_))));
-        assert!(matches!(load(b"hello world"), Err(PdfError::Corrupt(_))));
-        assert!(matches!(load(b"%PDF-"), Err(PdfError::Corrupt(_))));
+        assert!(matches!(load(b""), Err(ExtractError::Corrupt(_))));
+        assert!(matches!(
+            load(b"hello world"),
+            Err(ExtractError::Corrupt(_))
+        ));
+        assert!(matches!(load(b"%PDF-"), Err(ExtractError::Corrupt(_))));
         assert!(matches!(
             load(b"%PDF-1.7\n%%EOF"),
-            Err(PdfError::Corrupt(_))
+            Err(ExtractError::Corrupt(_))
         ));
     }
 
@@ -388,7 +391,7 @@ mod tests {
     fn header_beyond_window_is_rejected() {
         let mut bytes = vec![b' '; 2000];
         bytes.extend_from_slice(&broken_xref_pdf());
-        assert!(matches!(load(&bytes), Err(PdfError::Corrupt(_))));
+        assert!(matches!(load(&bytes), Err(ExtractError::Corrupt(_))));
     }
 
     #[test]

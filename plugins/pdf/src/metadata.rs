@@ -2,9 +2,9 @@
 
 use lopdf::{Dictionary, Document, Object};
 
-use crate::model::Metadata;
 use crate::strings::{resolve, text_value};
 use crate::xmp;
+use conductor_plugin_sdk::extractor::Metadata;
 
 /// Reads title, author, ... from the Info dictionary; `page_count` is left to the caller.
 pub fn read_metadata(doc: &Document) -> Metadata {

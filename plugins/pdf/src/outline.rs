@@ -4,8 +4,8 @@ use std::collections::{HashMap, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
-use crate::model::OutlineEntry;
 use crate::strings::{resolve, text_value};
+use conductor_plugin_sdk::extractor::OutlineEntry;
 
 /// Outlines deeper than this are damage or hostile; real ones have a few levels.
 const MAX_DEPTH: u32 = 32;

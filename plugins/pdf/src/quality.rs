@@ -2,7 +2,7 @@
 
 use lopdf::{Document, ObjectId};
 
-use crate::model::OcrReason;
+use conductor_plugin_sdk::extractor::OcrReason;
 
 /// Below this many non-whitespace characters a page that paints images or many paths is
 /// taken for a scan or for text drawn as outlines (a page number or stray mark survives).

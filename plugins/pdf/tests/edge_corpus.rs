@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use conductor_pdf::{Extracted, OcrReason, Options, PdfError, extract_document};
+use conductor_pdf::{Document, ExtractError, OcrReason, Options, extract_document};
 
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("CONDUCTOR_CORPUS")
@@ -24,7 +24,7 @@ fn corpus() -> Option<PathBuf> {
     }
 }
 
-fn run(rel: &str) -> Option<Result<Extracted, PdfError>> {
+fn run(rel: &str) -> Option<Result<Document, ExtractError>> {
     let path = corpus()?.join(rel);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let start = Instant::now();
@@ -37,11 +37,11 @@ fn run(rel: &str) -> Option<Result<Extracted, PdfError>> {
     Some(result)
 }
 
-fn ok(rel: &str) -> Option<Extracted> {
+fn ok(rel: &str) -> Option<Document> {
     run(rel).map(|r| r.unwrap_or_else(|e| panic!("{rel}: {e}")))
 }
 
-fn all_text(doc: &Extracted) -> String {
+fn all_text(doc: &Document) -> String {
     doc.pages
         .iter()
         .map(|p| p.text.as_str())
@@ -183,7 +183,7 @@ fn real_password_is_encrypted_error() {
         return;
     };
     match result {
-        Err(PdfError::Encrypted(m)) => assert!(m.contains("password"), "{m}"),
+        Err(ExtractError::Encrypted(m)) => assert!(m.contains("password"), "{m}"),
         other => panic!("{other:?}"),
     }
 }
@@ -209,7 +209,7 @@ fn corrupt_files_give_typed_error_or_partial_text() {
         let Some(result) = run(name) else { return };
         match result {
             Ok(doc) => assert!(!doc.pages.is_empty(), "{name}"),
-            Err(PdfError::Corrupt(_)) => {}
+            Err(ExtractError::Corrupt(_)) => {}
             Err(e) => panic!("{name}: {e}"),
         }
     }
@@ -274,7 +274,7 @@ fn page_range_and_limits() {
     };
     assert!(matches!(
         extract_document(&bytes, &opts),
-        Err(PdfError::TooLarge(_))
+        Err(ExtractError::TooLarge(_))
     ));
 
     let opts = Options {

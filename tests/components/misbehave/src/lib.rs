@@ -24,13 +24,18 @@
 //! The echo honours `options.pages` and reports the options it received in the metadata's
 //! `subject` (`pages=A-B max-chars=N max-pages=M`), so the host's conversion can be tested.
 
-wit_bindgen::generate!({ world: "extractor", path: "../../../wit" });
+//!
+//! It implements the WIT world by hand, not through `Extractor`, so that it can return
+//! what the SDK's glue never would; the bindings are still the SDK's.
 
 use std::hint::black_box;
 use std::io::Write;
 
-use engagic::conductor::types::{
+use conductor_plugin_sdk::extractor::bindings::engagic::conductor::types::{
     Heading, Metadata, OcrReason, OutlineEntry, Page, Pagination, Warning,
+};
+use conductor_plugin_sdk::extractor::bindings::{
+    Document, ExtractError, ExtractOptions, Guest, PluginInfo,
 };
 
 struct Misbehave;
@@ -339,7 +344,7 @@ fn probe() -> String {
     seen.join("\n")
 }
 
-export!(Misbehave);
+conductor_plugin_sdk::extractor::bindings::export!(Misbehave);
 
 /// Executes `unreachable` in wasm; natively (for `cargo test`) aborts, the nearest thing.
 fn trap() -> ! {

@@ -1,16 +1,17 @@
-//! Plain Rust results of an extraction, free of WIT types so that native tests can call
-//! the extractor without the component glue.
+//! Plain Rust results of an extraction, free of WIT types so that native tests and fuzz
+//! targets can call an extractor without the component glue. Each type mirrors one in
+//! `wit/types.wit`; the conversion is in `super::to_wit`.
 
 use std::fmt;
 
-/// How to extract: the WIT `extract-options`, in Rust terms.
+/// How to extract: the WIT `extract-options`, in Rust terms (`size-hint` is the glue's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// Inclusive 1-based page range; `None` means every page.
     pub pages: Option<(u32, u32)>,
     /// Characters kept per page; the rest is cut with a `truncated` warning.
     pub max_chars_per_page: u32,
-    /// Documents with more pages than this are refused with [`DocxError::TooLarge`].
+    /// Documents with more pages than this are refused with [`ExtractError::TooLarge`].
     pub max_pages: u32,
 }
 
@@ -24,68 +25,87 @@ impl Default for Options {
     }
 }
 
-/// Document-level metadata (`docProps/core.xml`, `docProps/app.xml`).
+/// Document-level metadata. Dates are ISO 8601 where the source date parsed, else the
+/// raw value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Metadata {
-    /// `dc:title`.
     pub title: Option<String>,
-    /// `dc:creator`.
     pub author: Option<String>,
-    /// `dc:subject`.
     pub subject: Option<String>,
-    /// The authoring application (`Application` in `docProps/app.xml`).
+    /// The authoring application.
     pub creator: Option<String>,
-    /// Always `None`: a DOCX names no separate producer.
+    /// The application that wrote the file, when the format names one apart (PDF).
     pub producer: Option<String>,
-    /// `dcterms:created`, W3CDTF (an ISO 8601 profile), as written.
     pub created: Option<String>,
-    /// `dcterms:modified`, as written.
     pub modified: Option<String>,
-    /// Pages produced for the whole document.
+    /// Pages in the whole document, whatever range was asked for.
     pub page_count: u32,
+}
+
+/// Why a page should go to OCR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OcrReason {
+    /// The page draws no text at all.
+    NoTextLayer,
+    /// The page has text, but it decodes to garbage.
+    GarbledText,
+}
+
+/// One extracted page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// 1-based number in the whole document.
+    pub number: u32,
+    pub text: String,
+    /// Non-whitespace characters in `text`.
+    pub chars: u32,
+    /// Set when the page should go to OCR.
+    pub ocr: Option<OcrReason>,
+    /// Link targets on the page, in document order.
+    pub links: Vec<String>,
+}
+
+/// One outline (bookmark) entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutlineEntry {
+    pub title: String,
+    /// 1 for top-level entries.
+    pub level: u32,
+    /// 1-based page the entry points at, when it resolves to one.
+    pub page: Option<u32>,
+}
+
+/// A heading found in the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// The heading's text, without any list number.
+    pub title: String,
+    /// 1 for the top level (Title, Heading 1, `h1`).
+    pub level: u32,
+    /// 1-based page the heading starts on.
+    pub page: u32,
+    /// Offset of the heading in its page's text, in Unicode scalar values. An extractor
+    /// always knows it; WIT's `none` is only for headings the host makes from outlines.
+    pub offset: u32,
 }
 
 /// How the text was divided into pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pagination {
+    /// The format has fixed pages (PDF).
+    Fixed,
     /// Split at explicit page breaks only.
     PageBreaks,
-    /// Split at `w:lastRenderedPageBreak` as well as at explicit breaks.
+    /// Split at rendered page breaks as well as at explicit ones.
     RenderedPageBreaks,
-    /// No breaks at all: one page.
+    /// No page information: one page.
     Single,
-}
-
-/// One page of text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page {
-    /// 1-based number in the whole document.
-    pub number: u32,
-    /// The page's text: paragraphs separated by a blank line, table rows by a newline.
-    pub text: String,
-    /// Non-whitespace characters in `text`.
-    pub chars: u32,
-    /// Hyperlink targets on the page, in document order.
-    pub links: Vec<String>,
-}
-
-/// A heading paragraph.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Heading {
-    /// The heading's text, without its list number.
-    pub title: String,
-    /// 1 for Title and Heading 1.
-    pub level: u32,
-    /// 1-based page the heading starts on.
-    pub page: u32,
-    /// Offset of the heading's line in its page's text, in Unicode scalar values.
-    pub offset: u32,
 }
 
 /// A problem that did not stop extraction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
-    /// Stable code: `truncated`, `page-range`, `styles`, `numbering`, `last-modified-by`, ...
+    /// Stable code: `truncated`, `page-failed`, `page-range`, `styles`, ...
     pub code: &'static str,
     /// Human-readable detail.
     pub message: String,
@@ -94,7 +114,8 @@ pub struct Warning {
 }
 
 impl Warning {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>, page: Option<u32>) -> Self {
+    #[must_use]
+    pub fn new(code: &'static str, message: impl Into<String>, page: Option<u32>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -105,35 +126,37 @@ impl Warning {
 
 /// A successfully extracted document.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extracted {
+pub struct Document {
     /// Document metadata; `page_count` counts every page, whatever range was asked for.
     pub metadata: Metadata,
     /// The pages asked for.
     pub pages: Vec<Page>,
-    /// Headings on the pages asked for, in document order.
-    pub headings: Vec<Heading>,
+    /// The document outline (bookmarks), when the format has one.
+    pub outline: Vec<OutlineEntry>,
     /// Problems that did not stop extraction.
     pub warnings: Vec<Warning>,
+    /// Headings on the pages asked for, in document order.
+    pub headings: Vec<Heading>,
     /// How the text was divided into pages.
     pub pagination: Pagination,
 }
 
 /// Why a document could not be extracted; mirrors the WIT `extract-error` variants.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DocxError {
-    /// Not a readable DOCX.
+pub enum ExtractError {
+    /// Not a readable document of the plugin's format.
     Corrupt(String),
-    /// Password-protected (an encrypted OLE container, not a zip).
+    /// A password is needed.
     Encrypted(String),
     /// Over a size or page limit.
     TooLarge(String),
-    /// A feature the plugin refuses (DTDs, a malformed page range, ...).
+    /// A feature the plugin does not support.
     Unsupported(String),
-    /// A bug.
+    /// A bug, or a caught panic.
     Internal(String),
 }
 
-impl fmt::Display for DocxError {
+impl fmt::Display for ExtractError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Corrupt(m) => write!(f, "corrupt: {m}"),
@@ -145,4 +168,4 @@ impl fmt::Display for DocxError {
     }
 }
 
-impl std::error::Error for DocxError {}
+impl std::error::Error for ExtractError {}
