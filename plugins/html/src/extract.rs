@@ -1,9 +1,11 @@
 //! The whole extraction as a pure function of bytes and options.
 
 use crate::decode::decode;
-use crate::model::{Extracted, Heading, HtmlError, Options, Page, Warning};
 use crate::parse::{MAX_DEPTH, parse};
 use crate::render::render;
+use conductor_plugin_sdk::extractor::{
+    Document, ExtractError, Heading, Options, Page, Pagination, Warning,
+};
 
 /// Extracts an HTML document: its text as one page, headings, links and metadata.
 ///
@@ -13,18 +15,18 @@ use crate::render::render;
 /// `options.max_chars_per_page` is cut (warning `truncated`).
 ///
 /// # Errors
-/// [`HtmlError::Unsupported`] for a malformed page range; [`HtmlError::TooLarge`] when
+/// [`ExtractError::Unsupported`] for a malformed page range; [`ExtractError::TooLarge`] when
 /// `options.max_pages` is 0.
-pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, HtmlError> {
+pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Document, ExtractError> {
     if let Some((first, last)) = options.pages
         && (first == 0 || first > last)
     {
-        return Err(HtmlError::Unsupported(format!(
+        return Err(ExtractError::Unsupported(format!(
             "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
         )));
     }
     if options.max_pages == 0 {
-        return Err(HtmlError::TooLarge(
+        return Err(ExtractError::TooLarge(
             "the document has 1 page, more than the limit of 0".into(),
         ));
     }
@@ -81,17 +83,20 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Ht
             number: 1,
             text: rendered.text,
             chars: u32::try_from(chars).unwrap_or(u32::MAX),
+            ocr: None,
             links: rendered.links,
         };
         (vec![page], headings)
     } else {
         (Vec::new(), Vec::new())
     };
-    Ok(Extracted {
+    Ok(Document {
         metadata: rendered.metadata,
         pages,
-        headings,
+        outline: Vec::new(),
         warnings,
+        headings,
+        pagination: Pagination::Single,
     })
 }
 
@@ -99,14 +104,14 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Extracted, Ht
 mod tests {
     use super::*;
 
-    fn run(html: &str) -> Extracted {
+    fn run(html: &str) -> Document {
         match extract_document(html.as_bytes(), &Options::default()) {
             Ok(doc) => doc,
             Err(e) => unreachable!("{e}"),
         }
     }
 
-    fn text(doc: &Extracted) -> &str {
+    fn text(doc: &Document) -> &str {
         doc.pages.first().map_or("", |p| p.text.as_str())
     }
 
@@ -214,7 +219,7 @@ mod tests {
         };
         assert!(matches!(
             extract_document(b"", &options),
-            Err(HtmlError::Unsupported(_))
+            Err(ExtractError::Unsupported(_))
         ));
     }
 }

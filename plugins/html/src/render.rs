@@ -7,7 +7,7 @@
 use html5ever::{LocalName, local_name};
 use markup5ever_rcdom::{Handle, NodeData};
 
-use crate::model::Metadata;
+use conductor_plugin_sdk::extractor::Metadata;
 
 /// Links kept at most; a page listing more is a link farm, not an agenda.
 const MAX_LINKS: usize = 100_000;
