@@ -100,7 +100,7 @@ class Database:
             try:
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA foreign_keys = ON")
-                conn.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(conn, busy_timeout_s)
                 conn.execute("PRAGMA synchronous = NORMAL")
                 migrate(conn, load_migrations(migrations), where=self.path)
             except BaseException:
@@ -317,3 +317,23 @@ class Database:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switches a connection to WAL, waiting out other connections doing the same.
+
+    SQLite does not call the busy handler while another connection is switching a new file
+    to WAL or recovering its WAL, so two processes opening a fresh database at once can
+    get "database is locked" at once, whatever the timeout; retry until the timeout.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)

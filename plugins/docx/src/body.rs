@@ -202,9 +202,7 @@ impl Walker<'_, '_, '_> {
         loop {
             match self.xml.next()? {
                 Ev::Start(el) => {
-                    if depth > MAX_NESTING {
-                        self.skipped_nesting += 1;
-                        self.xml.skip()?;
+                    if self.too_deep(depth)? {
                         continue;
                     }
                     match (el.ns, el.local.as_str()) {
@@ -294,14 +292,23 @@ impl Walker<'_, '_, '_> {
         }
     }
 
+    /// Skips the element just opened when it lies deeper than [`MAX_NESTING`], counting it
+    /// for the `nesting` warning; tells the caller whether it did.
+    fn too_deep(&mut self, depth: usize) -> Result<bool, XmlError> {
+        if depth <= MAX_NESTING {
+            return Ok(false);
+        }
+        self.skipped_nesting += 1;
+        self.xml.skip()?;
+        Ok(true)
+    }
+
     /// Run-level content up to the end of the current element.
     fn inline(&mut self, p: &mut Para, depth: usize) -> Result<(), XmlError> {
         loop {
             match self.xml.next()? {
                 Ev::Start(el) => {
-                    if depth > MAX_NESTING {
-                        self.skipped_nesting += 1;
-                        self.xml.skip()?;
+                    if self.too_deep(depth)? {
                         continue;
                     }
                     self.inline_start(p, &el, depth)?;
@@ -482,9 +489,7 @@ impl Walker<'_, '_, '_> {
         loop {
             match self.xml.next()? {
                 Ev::Start(el) => {
-                    if depth > MAX_NESTING {
-                        self.skipped_nesting += 1;
-                        self.xml.skip()?;
+                    if self.too_deep(depth)? {
                         continue;
                     }
                     match (el.ns, el.local.as_str()) {
@@ -511,9 +516,7 @@ impl Walker<'_, '_, '_> {
         loop {
             match self.xml.next()? {
                 Ev::Start(el) => {
-                    if depth > MAX_NESTING {
-                        self.skipped_nesting += 1;
-                        self.xml.skip()?;
+                    if self.too_deep(depth)? {
                         continue;
                     }
                     match (el.ns, el.local.as_str()) {
@@ -577,9 +580,7 @@ impl Walker<'_, '_, '_> {
             match self.xml.next()? {
                 Ev::Start(el) if el.is_w("tcPr") => continued |= self.cell_continues()?,
                 Ev::Start(el) => {
-                    if depth > MAX_NESTING {
-                        self.skipped_nesting += 1;
-                        self.xml.skip()?;
+                    if self.too_deep(depth)? {
                         continue;
                     }
                     match (el.ns, el.local.as_str()) {

@@ -10,7 +10,7 @@ use crate::package::{Package, Relationship};
 use crate::styles::Styles;
 use crate::xml::XmlError;
 use conductor_plugin_sdk::extractor::{
-    Document, ExtractError, Heading, Options, Page, Pagination, Warning,
+    Document, ExtractError, Heading, Options, Page, Pagination, Warning, truncate_page,
 };
 
 /// Extracts text, headings, metadata and links from a DOCX.
@@ -28,13 +28,7 @@ use conductor_plugin_sdk::extractor::{
 /// limits (zip bombs) or more pages than `options.max_pages`;
 /// [`ExtractError::Unsupported`] for a malformed page range or a main part declaring a DTD.
 pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Document, ExtractError> {
-    if let Some((first, last)) = options.pages
-        && (first == 0 || first > last)
-    {
-        return Err(ExtractError::Unsupported(format!(
-            "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
-        )));
-    }
+    options.check_range()?;
     let mut package = Package::open(bytes)?;
     let mut warnings = Vec::new();
 
@@ -179,26 +173,20 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Document, Ext
     }
     metadata.page_count = total;
 
-    let (first, last) = options.pages.unwrap_or((1, total));
-    if last > total {
-        warnings.push(Warning::new(
-            "page-range",
-            format!("pages {first}-{last} were asked for, the document has {total}"),
-            None,
-        ));
-    }
+    let (first, last) = options.selected_pages(total, &mut warnings);
     let mut pages = Vec::new();
     let mut headings = Vec::new();
     for (built, number) in built.into_iter().zip(1u32..) {
         if number < first || number > last {
             continue;
         }
-        let (text, kept) = truncate(
+        let (text, kept) = truncate_page(
             built.text,
             options.max_chars_per_page,
             number,
             &mut warnings,
         );
+        let kept = kept.unwrap_or(usize::MAX);
         headings.extend(
             built
                 .headings
@@ -316,25 +304,4 @@ fn paginate(items: Vec<Item>) -> (Vec<BuiltPage>, Pagination) {
         Pagination::Single
     };
     (pages, pagination)
-}
-
-/// Cuts `text` to `max` chars; returns it with the number of chars kept.
-fn truncate(
-    mut text: String,
-    max: u32,
-    number: u32,
-    warnings: &mut Vec<Warning>,
-) -> (String, usize) {
-    let max = usize::try_from(max).unwrap_or(usize::MAX);
-    if let Some((cut, _)) = text.char_indices().nth(max) {
-        let total = text.chars().count();
-        text.truncate(cut);
-        warnings.push(Warning::new(
-            "truncated",
-            format!("page {number} has {total} characters; cut to {max}"),
-            Some(number),
-        ));
-        return (text, max);
-    }
-    (text, usize::MAX)
 }

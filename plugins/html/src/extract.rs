@@ -18,13 +18,7 @@ use conductor_plugin_sdk::extractor::{
 /// [`ExtractError::Unsupported`] for a malformed page range; [`ExtractError::TooLarge`] when
 /// `options.max_pages` is 0.
 pub fn extract_document(bytes: &[u8], options: &Options) -> Result<Document, ExtractError> {
-    if let Some((first, last)) = options.pages
-        && (first == 0 || first > last)
-    {
-        return Err(ExtractError::Unsupported(format!(
-            "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
-        )));
-    }
+    options.check_range()?;
     if options.max_pages == 0 {
         return Err(ExtractError::TooLarge(
             "the document has 1 page, more than the limit of 0".into(),

@@ -15,7 +15,7 @@ use crate::pages::page_tree;
 use crate::quality::{assess, painting};
 use crate::text::{PageText, extract_page_text};
 use conductor_plugin_sdk::extractor::{
-    self as model, ExtractError, OcrReason, Options, Page, Pagination, Warning,
+    self as model, ExtractError, OcrReason, Options, Page, Pagination, Warning, truncate_page,
 };
 
 /// Extracts text, metadata, outline and links from a PDF.
@@ -31,13 +31,7 @@ use conductor_plugin_sdk::extractor::{
 /// the document has more pages than `options.max_pages`, [`ExtractError::Unsupported`] for
 /// a malformed page range or an unknown security handler.
 pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Document, ExtractError> {
-    if let Some((first, last)) = options.pages
-        && (first == 0 || first > last)
-    {
-        return Err(ExtractError::Unsupported(format!(
-            "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
-        )));
-    }
+    options.check_range()?;
     let Loaded { doc, mut warnings } = load(bytes)?;
 
     let tree = page_tree(&doc);
@@ -77,14 +71,7 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Docume
         tree.pages.iter().zip(1..).map(|(id, n)| (*id, n)).collect();
     let outline = read_outline(&doc, &numbers);
 
-    let (first, last) = options.pages.unwrap_or((1, total));
-    if last > total {
-        warnings.push(Warning::new(
-            "page-range",
-            format!("pages {first}-{last} were asked for, the document has {total}"),
-            None,
-        ));
-    }
+    let (first, last) = options.selected_pages(total, &mut warnings);
     let mut pages = Vec::new();
     let mut fallback = FallbackEngine::default();
     for (id, number) in tree.pages.iter().zip(1u32..) {
@@ -203,7 +190,7 @@ fn read_page(
         },
     };
     let ocr = assess(&text, glyphs, unmapped, || painting(doc, id));
-    let text = truncate(text, options.max_chars_per_page, number, warnings);
+    let (text, _) = truncate_page(text, options.max_chars_per_page, number, warnings);
     let chars =
         u32::try_from(text.chars().filter(|c| !c.is_whitespace()).count()).unwrap_or(u32::MAX);
     Ok(Page {
@@ -269,21 +256,6 @@ fn try_fallback(
     }
 }
 
-/// Cuts `text` to `max` characters (Unicode scalar values), on a character boundary.
-fn truncate(mut text: String, max: u32, number: u32, warnings: &mut Vec<Warning>) -> String {
-    let max = usize::try_from(max).unwrap_or(usize::MAX);
-    if let Some((cut, _)) = text.char_indices().nth(max) {
-        let total = text.chars().count();
-        text.truncate(cut);
-        warnings.push(Warning::new(
-            "truncated",
-            format!("page {number} has {total} characters; cut to {max}"),
-            Some(number),
-        ));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,12 +263,12 @@ mod tests {
     #[test]
     fn truncate_on_char_boundary() {
         let mut w = Vec::new();
-        assert_eq!(truncate("ŁódźŁódź".into(), 5, 2, &mut w), "ŁódźŁ");
+        assert_eq!(truncate_page("ŁódźŁódź".into(), 5, 2, &mut w).0, "ŁódźŁ");
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].code, "truncated");
         assert_eq!(w[0].page, Some(2));
-        assert_eq!(truncate("abc".into(), 3, 1, &mut w), "abc");
-        assert_eq!(truncate("abc".into(), 0, 1, &mut w), "");
+        assert_eq!(truncate_page("abc".into(), 3, 1, &mut w).0, "abc");
+        assert_eq!(truncate_page("abc".into(), 0, 1, &mut w).0, "");
         assert_eq!(w.len(), 2);
     }
 
@@ -320,31 +292,7 @@ mod tests {
 
     /// A one-page PDF drawing `content` with font `/F1` = `font`, as bytes.
     fn pdf_with_font(font: lopdf::Dictionary, content: &[u8]) -> Vec<u8> {
-        use lopdf::{Object, Stream, dictionary};
-        let mut doc = Document::with_version("1.5");
-        let font_id = doc.add_object(font);
-        let content_id = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
-        let pages_id = doc.new_object_id();
-        let page_id = doc.add_object(dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "Contents" => content_id,
-            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
-        });
-        doc.objects.insert(
-            pages_id,
-            Object::Dictionary(dictionary! {
-                "Type" => "Pages",
-                "Kids" => vec![page_id.into()],
-                "Count" => 1,
-                "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-            }),
-        );
-        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-        doc.trailer.set("Root", catalog);
-        let mut bytes = Vec::new();
-        assert!(doc.save_to(&mut bytes).is_ok());
-        bytes
+        crate::testutil::one_page_pdf(content, font)
     }
 
     /// A Type0 font without /DescendantFonts and without ToUnicode: our engine draws the

@@ -13,6 +13,8 @@ mod outline;
 mod pages;
 mod quality;
 mod strings;
+#[cfg(test)]
+mod testutil;
 mod text;
 mod xmp;
 

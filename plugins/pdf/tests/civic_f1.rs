@@ -1,13 +1,8 @@
-//! Acceptance check of the text engine on the real civic corpus: for every PDF with a text
-//! layer, word-level F1 against `pdftotext` (poppler) must be at least 0.99, with the same
-//! page count. Skips (with a message) when the corpus or `pdftotext` is not available.
+//! Acceptance check of the plugin's extraction on the real civic corpus: for every PDF with
+//! a text layer, word-level F1 against `pdftotext` (poppler) must be at least 0.99, with the
+//! same page count. Skips (with a message) when the corpus or `pdftotext` is not available.
 //!
 //! The corpus is found at `$CONDUCTOR_CORPUS`, else at `shared/corpus` beside the checkout.
-
-// The engine is private to the plugin crate; compile it into this test directly.
-#[allow(dead_code)]
-#[path = "../src/text/mod.rs"]
-mod text;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -77,18 +72,12 @@ fn pdftotext_pages(path: &std::path::Path) -> Option<Vec<String>> {
 
 fn our_pages(path: &std::path::Path) -> Result<Vec<String>, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let mut doc = lopdf::Document::load_mem(&bytes).map_err(|e| e.to_string())?;
-    if doc.is_encrypted() {
-        doc.decrypt("").map_err(|e| e.to_string())?;
-    }
-    let mut pages = Vec::new();
-    for (number, id) in doc.get_pages() {
-        let page = conductor_plugin_sdk::catch_panic(|| text::extract_page_text(&doc, id))
-            .map_err(|p| format!("page {number} panicked: {p}"))?
-            .map_err(|e| format!("page {number}: {e}"))?;
-        pages.push(page.text);
-    }
-    Ok(pages)
+    let doc = conductor_plugin_sdk::catch_panic(|| {
+        conductor_pdf::extract_document(&bytes, &conductor_pdf::Options::default())
+    })
+    .map_err(|p| format!("panicked: {p}"))?
+    .map_err(|e| e.to_string())?;
+    Ok(doc.pages.into_iter().map(|p| p.text).collect())
 }
 
 #[test]

@@ -180,30 +180,9 @@ pub fn extract_page_text(doc: &Document, page_id: ObjectId) -> Result<PageText, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lopdf::{Stream, dictionary};
+    use lopdf::dictionary;
 
-    fn one_page(content: &[u8], font: Dictionary) -> (Document, ObjectId) {
-        let mut doc = Document::with_version("1.5");
-        let font_id = doc.add_object(font);
-        let content_id = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
-        let pages_id = doc.new_object_id();
-        let page_id = doc.add_object(dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "Contents" => content_id,
-        });
-        doc.objects.insert(
-            pages_id,
-            Object::Dictionary(dictionary! {
-                "Type" => "Pages",
-                "Kids" => vec![page_id.into()],
-                "Count" => 1,
-                "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
-            }),
-        );
-        (doc, page_id)
-    }
+    use crate::testutil::one_page;
 
     fn helvetica() -> Dictionary {
         dictionary! {

@@ -26,7 +26,7 @@ mod model;
 
 pub use model::{
     Document, ExtractError, Heading, Metadata, OcrReason, Options, OutlineEntry, Page, Pagination,
-    Warning,
+    Warning, truncate_page,
 };
 
 /// wit-bindgen's bindings for world `extractor`, generated once here. Plugins reach them

@@ -15,6 +15,60 @@ pub struct Options {
     pub max_pages: u32,
 }
 
+impl Options {
+    /// Checks the page range alone, before any work on the document.
+    ///
+    /// # Errors
+    /// [`ExtractError::Unsupported`] when the range starts at 0 or is reversed.
+    pub fn check_range(&self) -> Result<(), ExtractError> {
+        match self.pages {
+            Some((first, last)) if first == 0 || first > last => {
+                Err(ExtractError::Unsupported(format!(
+                    "invalid page range {first}-{last}: pages are numbered from 1 and the range must not be reversed"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The inclusive range of pages to extract from a document of `total` pages. A range
+    /// running past the end keeps the pages that exist, with a `page-range` warning.
+    pub fn selected_pages(&self, total: u32, warnings: &mut Vec<Warning>) -> (u32, u32) {
+        let (first, last) = self.pages.unwrap_or((1, total));
+        if last > total {
+            warnings.push(Warning::new(
+                "page-range",
+                format!("pages {first}-{last} were asked for, the document has {total}"),
+                None,
+            ));
+        }
+        (first, last)
+    }
+}
+
+/// Cuts page `number`'s `text` to `max` characters (Unicode scalar values) on a character
+/// boundary, with a `truncated` warning; returns the text and, when it was cut, how many
+/// characters were kept.
+pub fn truncate_page(
+    mut text: String,
+    max: u32,
+    number: u32,
+    warnings: &mut Vec<Warning>,
+) -> (String, Option<usize>) {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    if let Some((cut, _)) = text.char_indices().nth(max) {
+        let total = text.chars().count();
+        text.truncate(cut);
+        warnings.push(Warning::new(
+            "truncated",
+            format!("page {number} has {total} characters; cut to {max}"),
+            Some(number),
+        ));
+        return (text, Some(max));
+    }
+    (text, None)
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
@@ -169,3 +223,24 @@ impl fmt::Display for ExtractError {
 }
 
 impl std::error::Error for ExtractError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_ranges() {
+        let opts = |pages| Options {
+            pages,
+            ..Options::default()
+        };
+        assert!(opts(Some((0, 2))).check_range().is_err());
+        assert!(opts(Some((3, 2))).check_range().is_err());
+        assert!(opts(Some((2, 2))).check_range().is_ok());
+        let mut w = Vec::new();
+        assert_eq!(opts(None).selected_pages(4, &mut w), (1, 4));
+        assert!(w.is_empty());
+        assert_eq!(opts(Some((2, 9))).selected_pages(4, &mut w), (2, 9));
+        assert_eq!(w[0].code, "page-range");
+    }
+}
