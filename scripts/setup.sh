@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up engagic-conductor from nothing, then extracts a real civic PDF and processes a
-# small batch of corpus documents into SQLite as a demo.
+# Sets up engagic-conductor from nothing, then extracts a real civic PDF, lists the plugins
+# and processes a small batch of corpus documents (PDF, DOCX, HTML) into SQLite as a demo.
 #
 #   bash scripts/setup.sh            # set up, then run the demo
 #   bash scripts/setup.sh --no-demo  # set up only (scripts/test.sh uses this)
@@ -150,12 +150,19 @@ fi
 head -n 25 <<<"$out"
 log "demo: $(grep -c '^--- PAGE ' <<<"$out") pages extracted"
 
-# The batch pipeline: a few civic PDFs and a DOCX into SQLite, then what was stored.
+# Drop-in plugins (HTML, plain text) are built into build/plugins/, a plugin directory
+# the host finds through $CONDUCTOR_PLUGIN_PATH, with no host code involved.
+export CONDUCTOR_PLUGIN_PATH="$ROOT/build/plugins${CONDUCTOR_PLUGIN_PATH:+:$CONDUCTOR_PLUGIN_PATH}"
+log "demo: CONDUCTOR_PLUGIN_PATH=build/plugins .venv/bin/conductor plugins"
+"$VENV/bin/conductor" plugins || die "conductor plugins failed"
+
+# The batch pipeline: a few civic PDFs, a DOCX and an HTML agenda into SQLite, then what
+# was stored.
 DEMO_DB="$ROOT/build/demo.sqlite"
 mkdir -p "$ROOT/build"
 batch=("$SAMPLE")
 for f in "$CORPUS"/civic/agendaminer__palo-alto.pdf "$CORPUS"/civic/civicscraper__eastpaloalto_ca_minutes_2020-01-27.pdf \
-    "$CORPUS"/docx/pandoc__headers.docx; do
+    "$CORPUS"/docx/pandoc__headers.docx "$CORPUS"/html/cityscrapersca__lawa_0.html; do
     [[ -f "$f" ]] && batch+=("$f")
 done
 log "demo: .venv/bin/conductor process ${#batch[@]} documents --db build/demo.sqlite --json"

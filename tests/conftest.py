@@ -20,6 +20,14 @@ from conductor._registry import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 MISBEHAVE = ROOT / "build" / "components" / "misbehave.wasm"
+DROPIN = ROOT / "build" / "plugins"
+"""Where scripts/build_plugins.py puts the drop-in plugins (html, plaintext)."""
+
+# The suite must not see the plugins of whoever runs it: no per-user plugin directory,
+# no plugin path or pins from the caller's environment. Set before any registry exists.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="conductor-test-data-")
+os.environ.pop("CONDUCTOR_PLUGIN_PATH", None)
+os.environ.pop("CONDUCTOR_PIN", None)
 
 MakePdf = Callable[..., bytes]
 MakeDocx = Callable[..., bytes]
@@ -92,6 +100,18 @@ def misbehave_component() -> Path:
             "`python scripts/build_plugins.py --only misbehave`"
         )
     return MISBEHAVE
+
+
+@pytest.fixture(scope="session")
+def dropin_dir() -> Path:
+    """build/plugins: the drop-in plugins (html, plaintext), each in its own folder."""
+    for name in ("html", "plaintext"):
+        if not (DROPIN / name / "plugin.toml").is_file():
+            pytest.skip(
+                f"build/plugins/{name} is not built; run "
+                f"`python scripts/build_plugins.py --only {name}`"
+            )
+    return DROPIN
 
 
 @pytest.fixture(scope="session")

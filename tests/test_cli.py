@@ -24,7 +24,8 @@ def cli_misbehave(
     registry = Registry([misbehave_plugin], entry_points=False)
 
     class MisbehaveExtractor(Extractor):
-        def __init__(self, limits: Limits | None = None) -> None:
+        def __init__(self, limits: Limits | None = None, **_: Any) -> None:
+            # pins= from --pin: this test's registry has no rivals to pin.
             super().__init__(limits, registry=registry, cache_dir=tmp_path)
 
         def extract(self, source: Any, **kw: Any) -> Any:

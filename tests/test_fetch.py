@@ -84,6 +84,11 @@ def fetch_error(cfg: FetchConfig, url: str, **kwargs: Any) -> ConductorError:
     return info.value
 
 
+SLACK_S = 0.04
+"""The limiter spaces requests when they are sent; the server sees them after connection
+set-up and scheduling, which varies by some milliseconds (tens on a loaded machine)."""
+
+
 def gaps(hits: list[Hit]) -> list[float]:
     return [b.t - a.t for a, b in itertools.pairwise(hits)]
 
@@ -253,7 +258,7 @@ def test_other_4xx_are_not_retried(
 def test_retries_are_rate_limited(server: FaultServer, pdf: bytes) -> None:
     server.route("/flaky.pdf", Reply(500), Reply(500), Reply(body=pdf))
     fetch(config(server, rate_per_domain=5.0), server.url("/flaky.pdf"))
-    assert all(g >= 0.19 for g in gaps(server.hits("/flaky.pdf")))
+    assert all(g >= 0.2 - SLACK_S for g in gaps(server.hits("/flaky.pdf")))
 
 
 # -- redirects and size -------------------------------------------------------------------
@@ -616,7 +621,7 @@ def test_requests_to_one_host_are_spaced_and_hosts_are_independent(
     per_host = {h: server.hits("/doc.pdf", host=h) for h in hosts}
     for hits in per_host.values():
         assert len(hits) == 4
-        assert min(gaps(hits)) >= 0.24
+        assert min(gaps(hits)) >= 0.25 - SLACK_S
     assert abs(per_host["127.0.0.1"][0].t - per_host["localhost"][0].t) < 0.15
     assert elapsed < 1.5  # 0.75 s per host in parallel, not 1.75 s in series
 
@@ -634,11 +639,11 @@ def test_connections_per_host_and_documents_at_once_are_capped(
 
     # one connection per host: three documents from one host go one after another
     run(go(config(server, per_domain_connections=1, concurrency=5), ["127.0.0.1"] * 3))
-    assert min(gaps(server.hits())) >= 0.19
+    assert min(gaps(server.hits())) >= 0.2 - SLACK_S
     # one document at once: two hosts go one after another too
     server.log.clear()
     run(go(config(server, concurrency=1), ["127.0.0.1", "localhost"]))
-    assert gaps(server.hits())[0] >= 0.19
+    assert gaps(server.hits())[0] >= 0.2 - SLACK_S
     # by default they overlap
     server.log.clear()
     run(go(config(server), ["127.0.0.1", "localhost", "127.0.0.1"]))
@@ -686,7 +691,7 @@ def test_domain_rate_override(server: FaultServer, pdf: bytes) -> None:
                 (await fetcher.fetch(server.url("/doc.pdf", host=host))).discard()
 
     run(go())
-    assert gaps(server.hits(host="localhost"))[0] >= 0.19
+    assert gaps(server.hits(host="localhost"))[0] >= 0.2 - SLACK_S
     assert gaps(server.hits(host="127.0.0.1"))[0] < 0.15
 
 

@@ -8,7 +8,6 @@ plugin sandboxed in WebAssembly.
 """
 
 from ._db import Database
-from ._detect import detect_format
 from ._errors import (
     CancelledError,
     ConductorError,
@@ -23,7 +22,7 @@ from ._errors import (
     TooLargeError,
     UnsupportedFormatError,
 )
-from ._extract import Extractor, chunk, extract
+from ._extract import Extractor, chunk, detect_format, extract
 from ._fetch import FetchConfig
 from ._models import (
     Chunk,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._formats import DOCX, PDF
 from ._hookspecs import PluginSpec, hookimpl
 
 COMPONENTS = Path(__file__).resolve().parent / "_components"
@@ -20,8 +21,8 @@ def conductor_register_plugins() -> list[PluginSpec]:
     PDF is registered even when its component is missing, so that extracting a PDF says
     how to build it; a missing DOCX component means DOCX is not supported.
     """
-    specs = [PluginSpec("pdf", ("pdf",), COMPONENTS / "pdf.wasm")]
+    specs = [PluginSpec("pdf", ("pdf",), COMPONENTS / "pdf.wasm", format_specs=(PDF,))]
     docx = COMPONENTS / "docx.wasm"
     if docx.is_file():
-        specs.append(PluginSpec("docx", ("docx",), docx))
+        specs.append(PluginSpec("docx", ("docx",), docx, format_specs=(DOCX,)))
     return specs

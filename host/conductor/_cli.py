@@ -17,6 +17,13 @@ summary. Exit 0 when every source succeeded, 1 when any failed.
 
 ``conductor show [--db FILE] [--json]``: the stored documents and the recorded failures.
 
+``conductor plugins [--json]``: every plugin found (built-in, entry point, plugin
+directory), its formats and versions, which formats it handles now, and every plugin
+rejected with the reason (shape: :func:`conductor._listing.describe_plugins`).
+
+``--pin FORMAT=PLUGIN`` (repeatable; extract, chunk, process, plugins) uses that plugin
+for that format, over ``$CONDUCTOR_PIN``; ``$CONDUCTOR_PLUGIN_PATH`` adds plugin directories.
+
 Failure of any kind: exit 1 with ``{"error": {"kind", "stage", "message"}}`` on stdout
 under ``--json``, else one line on stderr; never a traceback.
 """
@@ -36,8 +43,10 @@ from ._db import Database
 from ._errors import ConductorError, DatabaseError
 from ._extract import Extractor
 from ._fetch import FetchConfig
+from ._listing import describe_plugins, format_plugins
 from ._models import Chunk, Limits
 from ._pipeline import Conductor
+from ._registry import PIN_ENV, parse_pins
 
 
 class _UsageError(Exception):
@@ -54,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="conductor", description="Sandboxed document text extraction.")
     commands = parser.add_subparsers(dest="command", required=True)
     common = _Parser(add_help=False)
-    common.add_argument("path", help="the document (PDF or DOCX)")
+    common.add_argument("path", help="the document (PDF, DOCX, or a plugin's format)")
+    _add_pin(common)
     common.add_argument("--pages", help="a page range A-B, or one page N (1-based, inclusive)")
     common.add_argument("--memory-mb", help="plugin memory limit in MiB (default 1024)")
     common.add_argument("--timeout", help="deadline in seconds per plugin call (default 120)")
@@ -77,6 +87,25 @@ def _parser() -> argparse.ArgumentParser:
         help=f"tokenizer: {' or '.join(ENCODINGS)} (default {ENCODINGS[0]})",
     )
     return parser
+
+
+def _add_pin(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        metavar="FORMAT=PLUGIN",
+        help="use this plugin for this format (repeatable; default $CONDUCTOR_PIN)",
+    )
+
+
+def _pins(args: argparse.Namespace) -> dict[str, str] | None:
+    """The --pin flags over ``$CONDUCTOR_PIN``; ``None`` when there are none."""
+    if not args.pin:
+        return None
+    pins = parse_pins(os.environ.get(PIN_ENV, ""))
+    pins.update(parse_pins(",".join(args.pin)))
+    return pins
 
 
 def parse_pages(value: str) -> tuple[int, int]:
@@ -133,7 +162,7 @@ def _chunk_header(chunk: Chunk) -> str:
 def _run(args: argparse.Namespace) -> None:
     pages = parse_pages(args.pages) if args.pages is not None else None
     config = _chunk_config(args) if args.command == "chunk" else None
-    extractor = Extractor(_limits(args))
+    extractor = Extractor(_limits(args), pins=_pins(args))
     document = extractor.extract(args.path, pages=pages)
     out = sys.stdout
     if config is None:
@@ -167,9 +196,20 @@ def _fail(as_json: bool, kind: str, stage: str, message: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The console script; returns the exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`conductor plugins | head`): not an error of ours. Point
+        # stdout at /dev/null so that the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = _parser().parse_args(argv)
     as_json = bool(args.json)
-    if args.command in ("process", "show"):
+    if args.command in ("process", "show", "plugins"):
         return _batch_main(args)
     try:
         _run(args)
@@ -179,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConductorError as e:
         error = e.to_dict()
         return _fail(as_json, error["kind"], error["stage"], error["message"])
+    except BrokenPipeError:
+        raise
     except Exception as e:
         return _fail(
             as_json,
@@ -203,6 +245,12 @@ def _add_batch_commands(commands: Any) -> None:
     show = commands.add_parser("show", help="list the documents and failures in a database")
     show.add_argument("--db", default="conductor.sqlite", help="database file")
     show.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_pin(proc)
+    plugins = commands.add_parser(
+        "plugins", help="list the plugins found, what they handle, and the rejected ones"
+    )
+    plugins.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_pin(plugins)
 
 
 def _batch_main(args: argparse.Namespace) -> int:
@@ -210,6 +258,10 @@ def _batch_main(args: argparse.Namespace) -> int:
     try:
         if args.command == "process":
             return _process(args)
+        if args.command == "plugins":
+            listing = describe_plugins(Extractor(pins=_pins(args)))
+            print(json.dumps(listing) if args.json else format_plugins(listing))
+            return 0
         _show(args)
         return 0
     except _UsageError as e:
@@ -219,6 +271,8 @@ def _batch_main(args: argparse.Namespace) -> int:
         return _fail(as_json, error["kind"], error["stage"], error["message"])
     except KeyboardInterrupt:
         return _fail(as_json, "cancelled", "cli", "interrupted")
+    except BrokenPipeError:
+        raise
     except Exception as e:
         return _fail(
             as_json,
@@ -254,7 +308,7 @@ def _process(args: argparse.Namespace) -> int:
             raise _UsageError(f"--concurrency must be at least 1, got {concurrency}")
         fetch = replace(fetch, concurrency=concurrency)
     sources = _sources(args.sources)
-    conductor = Conductor(database=args.db, fetch=fetch)
+    conductor = Conductor(database=args.db, fetch=fetch, pins=_pins(args))
     progress = not args.json and sys.stderr.isatty()
     start = time.monotonic()
     ok = failed = pages = chunks = 0

@@ -3,8 +3,10 @@ and chunking an extracted document (the work is in :mod:`conductor._chunk`)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,14 +20,16 @@ from ._convert import (
     options_to_wit,
     split_result,
 )
-from ._errors import PluginFailureError, TooLargeError, UnsupportedFormatError
-from ._hookspecs import PluginInfo, PluginSpec
+from ._errors import ConductorError, PluginFailureError, TooLargeError, UnsupportedFormatError
+from ._hookspecs import PluginSpec
 from ._models import Chunk, Document, ExtractWarning, Limits
 from ._registry import Registry, check_info
 from ._sandbox import CallLimits, Runner, Sandbox
 from ._source import open_source
 
 Source = str | os.PathLike[str] | bytes
+
+log = logging.getLogger("conductor.extract")
 
 
 class Extractor:
@@ -35,8 +39,13 @@ class Extractor:
     per thread (wasmtime bindings are not thread-safe); every document still gets a fresh
     sandboxed instance.
 
-    :param limits: bounds for every extraction (default :class:`Limits()`).
-    :param registry: where plugins come from (default: entry points and built-ins).
+    :param limits: bounds for every extraction (default :class:`Limits()`); a plugin's
+        manifest may override them for that plugin.
+    :param registry: where plugins come from (default: a :class:`Registry` of the
+        built-ins, entry points and plugin directories, with ``plugin_path`` and ``pins``).
+    :param plugin_path: plugin directories (default ``$CONDUCTOR_PLUGIN_PATH`` and the
+        per-user one); only without ``registry``.
+    :param pins: format -> plugin name (default ``$CONDUCTOR_PIN``); only without ``registry``.
     :param cache_dir: compiled-component cache (default ``$XDG_CACHE_HOME/engagic-conductor``).
     :param chunker: the chunker component (default: the built-in ``chunker.wasm``).
     """
@@ -46,22 +55,27 @@ class Extractor:
         limits: Limits | None = None,
         *,
         registry: Registry | None = None,
+        plugin_path: Iterable[str | os.PathLike[str]] | None = None,
+        pins: Mapping[str, str] | None = None,
         cache_dir: Path | None = None,
         chunker: Path | None = None,
     ) -> None:
+        if registry is not None and (plugin_path is not None or pins is not None):
+            raise ValueError("give plugin_path and pins to the Registry, not beside it")
         self.limits = limits or Limits()
         self._registry = registry
+        self._registry_args = (plugin_path, pins)
         self._sandbox = Sandbox(max_wasm_stack=self.limits.max_wasm_stack, cache_dir=cache_dir)
         self.chunker = Chunker(self._sandbox, chunker or CHUNKER)
         self._lock = threading.Lock()
-        self._verified: dict[Path, PluginInfo] = {}
         self._local = threading.local()
 
     @property
     def registry(self) -> Registry:
         with self._lock:
             if self._registry is None:
-                self._registry = Registry()
+                plugin_path, pins = self._registry_args
+                self._registry = Registry(plugin_path=plugin_path, pins=pins)
             return self._registry
 
     def extract(
@@ -71,16 +85,26 @@ class Extractor:
         pages: tuple[int, int] | None = None,
         name: str | None = None,
         format: str | None = None,
+        media_type: str | None = None,
     ) -> Document:
         """Extracts ``source`` (a path or the document's bytes).
 
         :param pages: inclusive 1-based page range; ``None`` for every page.
-        :param name: how errors and ``Document.source`` name the document.
+        :param name: how errors and ``Document.source`` name the document; its extension
+            (or the path's) is a format hint for formats without magic bytes.
         :param format: skip detection and use this format's plugin.
+        :param media_type: the document's Content-Type, a format hint like the extension.
         :raises ConductorError: one of its subclasses, naming the document and stage.
         :raises ValueError: for an invalid ``pages`` range.
         """
-        return self._extract(source, pages=pages, name=name, format=format, limits=self.limits)
+        return self._extract(
+            source,
+            pages=pages,
+            name=name,
+            format=format,
+            media_type=media_type,
+            limits=self.limits,
+        )
 
     def _extract(
         self,
@@ -90,21 +114,20 @@ class Extractor:
         name: str | None,
         format: str | None,
         limits: Limits,
+        media_type: str | None = None,
     ) -> Document:
         _check_pages(pages)
+        detector = None if format else self.registry.detector
         with open_source(
-            source, name=name, max_bytes=limits.max_bytes, detect=format is None
+            source,
+            name=name,
+            max_bytes=limits.max_bytes,
+            detector=detector,
+            media_type=media_type,
         ) as src:
             fmt = format or src.format or ""
-            spec = self.registry.plugin_for(fmt)
-            if spec is None:
-                raise UnsupportedFormatError(
-                    f"no installed plugin handles {fmt!r} (installed: "
-                    f"{', '.join(self.registry.formats) or 'none'})",
-                    document=src.name,
-                    hint=f"install a plugin for {fmt!r} (entry point group conductor.plugins)",
-                )
-            runner = self._runner(spec, document=src.name)
+            spec, runner = self._load(fmt, document=src.name)
+            limits = with_overrides(limits, spec)
             options = options_to_wit(
                 pages,
                 max_chars_per_page=limits.max_chars_per_page,
@@ -148,6 +171,39 @@ class Extractor:
             limits=self.limits,
         )
 
+    def check_plugins(self) -> None:
+        """Loads every plugin now (compiling components not yet in the disk cache) and
+        moves the broken ones to ``registry.rejected``; dispatch does the same lazily."""
+        for plugin in self.registry.plugins:
+            try:
+                self._runner(plugin.spec, document=f"<plugin {plugin.spec.name}>")
+            except ConductorError as e:
+                self.registry.reject(plugin.spec, e.message)
+
+    def _load(self, fmt: str, *, document: str) -> tuple[PluginSpec, Runner]:
+        """The first candidate plugin for ``fmt`` that loads; broken ones are rejected."""
+        candidates = self.registry.candidates(fmt)
+        failure: ConductorError | None = None
+        for spec in candidates:
+            try:
+                return spec, self._runner(spec, document=document)
+            except ConductorError as e:
+                log.warning("plugin %r is broken, trying the next one: %s", spec.name, e)
+                self.registry.reject(spec, e.message)
+                failure = e
+        if failure is not None:
+            raise failure
+        rejected = [f"{r.name} ({r.reason})" for r in self.registry.rejected if r.name]
+        raise UnsupportedFormatError(
+            f"no usable plugin handles {fmt!r} (installed for: "
+            f"{', '.join(self.registry.formats) or 'nothing'}"
+            + (f"; rejected: {'; '.join(rejected)}" if rejected else "")
+            + ")",
+            document=document,
+            hint=f"install a plugin for {fmt!r} (docs/plugins.md); `conductor plugins` "
+            "lists what was found",
+        )
+
     def _runner(self, spec: PluginSpec, *, document: str) -> Runner:
         runners: dict[Path, Runner] = self._local.__dict__.setdefault("runners", {})
         runner = runners.get(spec.component_path)
@@ -158,9 +214,18 @@ class Extractor:
         return runner
 
     def _verify(self, spec: PluginSpec, runner: Runner, *, document: str) -> None:
-        with self._lock:
-            if spec.component_path in self._verified:
-                return
+        if self.registry.info(spec) is not None:
+            return
+        exports = self._sandbox.exports(spec.component_path, plugin=spec.name)
+        if not {"info", "extract"} <= set(exports):
+            raise PluginFailureError(
+                f"plugin {spec.name!r}: component {spec.component_path.name} is not an "
+                f"extractor (it exports {exports}; the extractor world exports info and "
+                "extract): wrong world",
+                document=document,
+                stage="load",
+                hint="build it against world `extractor` of wit/extractor.wit",
+            )
         out = runner.call("info", stdin=None, limits=_call_limits(self.limits), document=document)
         try:
             info = info_from_wit(out.value)
@@ -169,8 +234,15 @@ class Extractor:
                 f"plugin {spec.name!r}: info() returned {e}", document=document, stage="load"
             ) from e
         check_info(spec, info, document=document)
-        with self._lock:
-            self._verified[spec.component_path] = info
+        self.registry.accept(spec, info)
+
+
+def with_overrides(limits: Limits, spec: PluginSpec) -> Limits:
+    """``limits`` with the plugin's manifest overrides applied (already under the
+    host's ceilings, see :data:`conductor._manifest.LIMIT_CEILINGS`)."""
+    if not spec.limits:
+        return limits
+    return replace(limits, **spec.limits)  # type: ignore[arg-type]
 
 
 def _call_limits(limits: Limits) -> CallLimits:
@@ -241,6 +313,18 @@ def _extractor_for(limits: Limits | None) -> Extractor:
         # The stack size is an engine setting: another engine is needed.
         extractor = Extractor(limits, registry=extractor.registry)
     return extractor
+
+
+def detect_format(
+    data: bytes, *, media_type: str | None = None, filename: str | None = None
+) -> str:
+    """The format of the document ``data``, among those the installed plugins handle
+    (the default :class:`Extractor`'s registry): magic bytes first, then the hints.
+
+    :raises UnsupportedFormatError: for empty input and every other format, naming it.
+    """
+    detector = _default_extractor().registry.detector
+    return detector.detect(data, media_type=media_type, filename=filename)
 
 
 def extract(

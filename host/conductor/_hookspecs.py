@@ -7,10 +7,13 @@ the same way from :mod:`conductor._builtin`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pluggy
+
+from ._formats import FormatSpec
 
 PROJECT = "conductor"
 ENTRY_POINT_GROUP = "conductor.plugins"
@@ -21,17 +24,34 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 @dataclass(frozen=True)
 class PluginSpec:
-    """A format plugin a package offers: a WebAssembly component implementing the
-    ``engagic:conductor/extractor`` world.
+    """A format plugin: a WebAssembly component implementing the
+    ``engagic:conductor/extractor`` world, and what it claims.
+
+    A package passes the first three; a plugin directory's manifest fills in the rest.
 
     :param name: short unique name, e.g. ``pdf``; must match the component's ``info().name``.
     :param formats: formats it handles, e.g. ``("pdf",)``; each must be in ``info().formats``.
     :param component_path: the component file (``.wasm``).
+    :param version: the plugin's version; when given, ``info().version`` must equal it.
+    :param api_version: the WIT version it was built against; when given, it must be
+        compatible with the host's and ``info().api_version`` must equal it.
+    :param priority: when several plugins claim a format, the highest priority wins
+        (built-ins are 0).
+    :param format_specs: how to recognise its formats (signatures, media types,
+        extensions); a format named in ``formats`` without one is recognised only by the
+        specs other plugins give for the same name, or chosen explicitly.
+    :param limits: overrides of :class:`~conductor.Limits` fields for this plugin
+        (``memory_mb``, ``timeout_s``, ``max_pages``, ``max_chars_per_page``).
     """
 
     name: str
     formats: tuple[str, ...]
     component_path: Path
+    version: str | None = None
+    api_version: str | None = None
+    priority: int = 0
+    format_specs: tuple[FormatSpec, ...] = ()
+    limits: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,7 +68,9 @@ class PluginInfo:
 def conductor_register_plugins() -> list[PluginSpec]:  # type: ignore[empty-body]
     """Offers format plugins.
 
-    Plugins registered later (entry points) override built-ins for the same format.
+    When several plugins claim a format, the highest ``priority`` wins; on a tie, plugins
+    passed by the caller beat plugin directories, which beat entry points, which beat the
+    built-ins.
 
     :return: the plugins this package provides.
     """

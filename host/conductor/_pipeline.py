@@ -60,6 +60,9 @@ class Conductor:
     :param chunking: a :class:`ChunkConfig` or its fields as a dict (default
         ``ChunkConfig()``: 512 tokens, no overlap, ``cl100k_base``).
     :param chunk: whether to chunk at all (``Result.chunks`` is ``None`` when not).
+    :param plugin_path: plugin directories (default ``$CONDUCTOR_PLUGIN_PATH`` and the
+        per-user one, see docs/plugins.md).
+    :param pins: format -> plugin name to use for it (default ``$CONDUCTOR_PIN``).
     """
 
     def __init__(
@@ -71,6 +74,8 @@ class Conductor:
         workers: int = os.cpu_count() or 1,
         chunking: Mapping[str, Any] | ChunkConfig | None = None,
         chunk: bool = True,
+        plugin_path: Iterable[str | os.PathLike[str]] | None = None,
+        pins: Mapping[str, str] | None = None,
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be an int >= 1, got {workers!r}")
@@ -84,7 +89,7 @@ class Conductor:
             chunking = ChunkConfig(**chunking)
         self.chunking = chunking
         self.chunk = chunk
-        self.extractor = Extractor(self.limits)
+        self.extractor = Extractor(self.limits, plugin_path=plugin_path, pins=pins)
 
     # -- the three ways in ------------------------------------------------------------
 
@@ -351,7 +356,8 @@ class Conductor:
             else:
                 job.stage = "extract"
                 start = time.monotonic()
-                document = self.extractor.extract(path, name=job.source)
+                media_type = fetched.content_type if fetched is not None else None
+                document = self.extractor.extract(path, name=job.source, media_type=media_type)
                 timings["extract_s"] = time.monotonic() - start
                 chunks = self._chunk(job, document, timings) if self.chunk else None
                 fresh_chunks = chunks is not None

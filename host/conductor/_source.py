@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ._detect import detect_format, detect_path
+from ._detect import Detector
 from ._errors import ConductorError, ReadError, TooLargeError
 
 _CHUNK = 1 << 20
@@ -43,21 +43,25 @@ def open_source(
     *,
     name: str | None,
     max_bytes: int,
-    detect: bool = True,
+    detector: Detector | None,
+    media_type: str | None = None,
 ) -> Iterator[Source]:
     """Yields a :class:`Source`; bytes go to a private temp file, removed afterwards.
 
+    :param detector: recognises the format (``None``: the caller knows it); the path, or
+        else ``name``, is the extension hint, ``media_type`` the Content-Type hint.
     :raises ReadError: the path is missing, not a regular file, or unreadable.
     :raises TooLargeError: over ``max_bytes``.
-    :raises UnsupportedFormatError: ``detect`` and the format is not one plugins handle.
+    :raises UnsupportedFormatError: the format is not one plugins handle.
     """
+    hints = _Hints(detector, media_type)
     if isinstance(source, bytes | bytearray | memoryview):
         yield from _from_bytes(
-            bytes(source), name=name or "<bytes>", max_bytes=max_bytes, detect=detect
+            bytes(source), name=name or "<bytes>", max_bytes=max_bytes, hints=hints
         )
     elif isinstance(source, str | os.PathLike):
         yield from _from_path(
-            source, name=name or os.fspath(source), max_bytes=max_bytes, detect=detect
+            source, name=name or os.fspath(source), max_bytes=max_bytes, hints=hints
         )
     else:
         raise TypeError(f"source must be a path or bytes, not {type(source).__name__}")
@@ -68,11 +72,19 @@ def _named(error: ConductorError, name: str) -> ConductorError:
     return error
 
 
-def _from_bytes(data: bytes, *, name: str, max_bytes: int, detect: bool) -> Iterator[Source]:
+@dataclass(frozen=True)
+class _Hints:
+    detector: Detector | None
+    media_type: str | None
+
+
+def _from_bytes(data: bytes, *, name: str, max_bytes: int, hints: _Hints) -> Iterator[Source]:
     if len(data) > max_bytes:
         raise _too_large(name, len(data), max_bytes)
     try:
-        fmt = detect_format(data) if detect else None
+        fmt = None
+        if hints.detector is not None:
+            fmt = hints.detector.detect(data, media_type=hints.media_type, filename=name)
     except ConductorError as e:
         raise _named(e, name) from None
     digest = hashlib.sha256(data).hexdigest()
@@ -87,7 +99,7 @@ def _from_bytes(data: bytes, *, name: str, max_bytes: int, detect: bool) -> Iter
 
 
 def _from_path(
-    source: str | os.PathLike[str], *, name: str, max_bytes: int, detect: bool
+    source: str | os.PathLike[str], *, name: str, max_bytes: int, hints: _Hints
 ) -> Iterator[Source]:
     path = os.fspath(source)
     try:
@@ -100,7 +112,9 @@ def _from_path(
         with open(path, "rb") as f:
             while chunk := f.read(_CHUNK):
                 digest.update(chunk)
-        fmt = detect_path(path) if detect else None
+        fmt = None
+        if hints.detector is not None:
+            fmt = hints.detector.detect_path(path, media_type=hints.media_type, filename=name)
     except ConductorError as e:
         raise _named(e, name) from None
     except FileNotFoundError:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from conductor._detect import HEAD_BYTES, detect_path
+from conductor._detect import BUILTIN, HEAD_BYTES
 from conductor._errors import (
     AccessDeniedError,
     ConductorError,
@@ -304,7 +304,7 @@ class Fetcher:
 
     def _is_html(self, body: _Body) -> bool:
         try:
-            detect_path(body.path)
+            BUILTIN.detect_path(body.path)
         except UnsupportedFormatError:
             with open(body.path, "rb") as f:
                 head = f.read(4 * HEAD_BYTES)

@@ -71,6 +71,11 @@ class Sandbox:
             self._components[path] = compiled
             return compiled
 
+    def exports(self, path: Path, *, plugin: str) -> list[str]:
+        """The names the component at ``path`` exports, sorted (which world it is)."""
+        component = self.component(path, plugin=plugin)
+        return sorted(component.type.exports(self.engine))
+
     def runner(self, path: Path, *, plugin: str) -> Runner:
         """A new :class:`Runner` for the component at ``path``, for the calling thread."""
         return Runner(self.engine, self.component(path, plugin=plugin), self.ticker, plugin=plugin)

@@ -39,6 +39,9 @@ const KEPT_ATTRS: &[&str] = &[
     "color",
     "face",
     "size",
+    // Read by the renderer to leave out what a browser hides.
+    "hidden",
+    "style",
 ];
 
 pub(crate) struct Parsed {

@@ -2,7 +2,8 @@
 //! ours): blocks on their own lines, table rows as lines of tab-separated cells, list
 //! items with bullets or numbers, headings recorded with their offsets, links collected.
 //! `head` (but for `<title>` and `<meta>`), scripts, styles, `noscript`, `template`,
-//! form choices (`select`) and inline SVG/MathML are dropped.
+//! form choices (`select`), inline SVG/MathML, and elements hidden by a `hidden`
+//! attribute or an inline `display: none` / `visibility: hidden` style are dropped.
 
 use html5ever::{LocalName, local_name};
 use markup5ever_rcdom::{Handle, NodeData};
@@ -225,6 +226,11 @@ pub(crate) fn render(document: &Handle, limit: usize) -> Rendered {
                             .find(|a| &*a.name.local == n)
                             .map(|a| a.value.to_string())
                     };
+                    // What a browser would not show is not reading text either: portals
+                    // hide sort keys (Granicus' epoch timestamps) and templates this way.
+                    if attr("hidden").is_some() || attr("style").is_some_and(|s| hides(&s)) {
+                        continue;
+                    }
                     let state = match *local {
                         local_name!("title") => {
                             if metadata.title.is_none() {
@@ -395,6 +401,16 @@ fn push_children(stack: &mut Vec<Step>, node: &Handle) {
             .rev()
             .map(|c| Step::Enter(c.clone())),
     );
+}
+
+/// Whether an inline `style` hides the element (`display: none`, `visibility: hidden`).
+fn hides(style: &str) -> bool {
+    let compact: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    compact.contains("display:none") || compact.contains("visibility:hidden")
 }
 
 /// Elements whose content is not document text.

@@ -1,5 +1,8 @@
 //! A deliberately misbehaving extractor, used only by the host's sandbox tests.
 //!
+//! `info()` claims formats `misbehave` and `text`, so that a test can make it compete with
+//! the `plaintext` plugin for `text`.
+//!
 //! `extract` reads the document from stdin and picks a behaviour from its first line:
 //!
 //! | first line                     | behaviour                                                  |
@@ -46,7 +49,7 @@ impl Guest for Misbehave {
             name: "misbehave".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             api_version: conductor_plugin_sdk::API_VERSION.into(),
-            formats: vec!["misbehave".into()],
+            formats: vec!["misbehave".into(), "text".into()],
         }
     }
 
