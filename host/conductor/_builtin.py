@@ -21,7 +21,10 @@ def conductor_register_plugins() -> list[PluginSpec]:
     PDF is registered even when its component is missing, so that extracting a PDF says
     how to build it; a missing DOCX component means DOCX is not supported.
     """
-    specs = [PluginSpec("pdf", ("pdf",), COMPONENTS / "pdf.wasm", format_specs=(PDF,))]
+    pdf = PluginSpec(
+        "pdf", ("pdf",), COMPONENTS / "pdf.wasm", format_specs=(PDF,), page_parallel=True
+    )
+    specs = [pdf]
     docx = COMPONENTS / "docx.wasm"
     if docx.is_file():
         specs.append(PluginSpec("docx", ("docx",), docx, format_specs=(DOCX,)))

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ._builtin import CHUNKER
@@ -20,16 +22,28 @@ from ._convert import (
     options_to_wit,
     split_result,
 )
-from ._errors import ConductorError, PluginFailureError, TooLargeError, UnsupportedFormatError
+from ._errors import (
+    ConductorError,
+    ExtractTimeoutError,
+    PluginFailureError,
+    TooLargeError,
+    UnsupportedFormatError,
+)
 from ._hookspecs import PluginSpec
 from ._models import Chunk, Document, ExtractWarning, Limits
+from ._parallel import HEAD_PAGES, merge_documents, split_ranges
 from ._registry import Registry, check_info
 from ._sandbox import CallLimits, Runner, Sandbox
+from ._source import Source as SourceFile
 from ._source import open_source
 
 Source = str | os.PathLike[str] | bytes
 
 log = logging.getLogger("conductor.extract")
+
+PARALLEL_MIN_BYTES = 4 << 20
+"""Smaller documents are extracted in one call: another parse of the file costs more than
+the pages it would spread (for plugins that support page-parallel extraction)."""
 
 
 class Extractor:
@@ -48,6 +62,10 @@ class Extractor:
     :param pins: format -> plugin name (default ``$CONDUCTOR_PIN``); only without ``registry``.
     :param cache_dir: compiled-component cache (default ``$XDG_CACHE_HOME/engagic-conductor``).
     :param chunker: the chunker component (default: the built-in ``chunker.wasm``).
+    :param page_workers: instances extracting one large document at once, each on a page
+        range (default: the CPU count; 1 turns page-parallel extraction off). Only for
+        plugins that declare it (``page-parallel``; the PDF plugin) and documents of at
+        least :data:`PARALLEL_MIN_BYTES`. Each instance has ``Limits.memory_mb``.
     """
 
     def __init__(
@@ -59,12 +77,20 @@ class Extractor:
         pins: Mapping[str, str] | None = None,
         cache_dir: Path | None = None,
         chunker: Path | None = None,
+        page_workers: int | None = None,
     ) -> None:
         if registry is not None and (plugin_path is not None or pins is not None):
             raise ValueError("give plugin_path and pins to the Registry, not beside it")
         self.limits = limits or Limits()
         self._registry = registry
         self._registry_args = (plugin_path, pins)
+        workers = page_workers if page_workers is not None else os.cpu_count() or 1
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"page_workers must be an int >= 1, got {page_workers!r}")
+        self.page_workers = workers
+        self.parallel_min_bytes = PARALLEL_MIN_BYTES
+        """Documents smaller than this are extracted in one call."""
+        self._pool: ThreadPoolExecutor | None = None
         self._sandbox = Sandbox(max_wasm_stack=self.limits.max_wasm_stack, cache_dir=cache_dir)
         self.chunker = Chunker(self._sandbox, chunker or CHUNKER)
         self._lock = threading.Lock()
@@ -126,28 +152,75 @@ class Extractor:
             media_type=media_type,
         ) as src:
             fmt = format or src.format or ""
-            spec, runner = self._load(fmt, document=src.name)
+            spec, _ = self._load(fmt, document=src.name)
             limits = with_overrides(limits, spec)
-            options = options_to_wit(
-                pages,
-                max_chars_per_page=limits.max_chars_per_page,
-                max_pages=limits.max_pages,
-                size_hint=src.size,
+            call = _Call(spec, src, fmt, limits, time.monotonic() + limits.timeout_s)
+            parallel = (
+                spec.page_parallel
+                and pages is None
+                and self.page_workers > 1
+                and src.size >= self.parallel_min_bytes
             )
-            out = runner.call(
-                "extract", options, stdin=src.path, limits=_call_limits(limits), document=src.name
+            document = self._extract_parallel(call) if parallel else self._call(call, pages)
+        return enforce_limits(document, limits)
+
+    def _extract_parallel(self, call: _Call) -> Document:
+        """The first :data:`HEAD_PAGES` pages, which tell the page count, then the rest in
+        ranges on :attr:`page_workers` threads, each range in its own instance."""
+        head = self._call(call, (1, HEAD_PAGES))
+        total = head.metadata.page_count
+        ranges = split_ranges(HEAD_PAGES + 1, total, self.page_workers)
+        if not ranges:
+            return head
+        pool = self._page_pool()
+        futures = [pool.submit(self._call, call, r) for r in ranges[1:]]
+        try:
+            parts = [head, self._call(call, ranges[0])]
+            parts += [f.result() for f in futures]
+        finally:
+            for f in futures:
+                f.cancel()
+        return merge_documents(parts)
+
+    def _page_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.page_workers - 1, thread_name_prefix="conductor-pages"
+                )
+            return self._pool
+
+    def _call(self, call: _Call, pages: tuple[int, int] | None) -> Document:
+        """One sandboxed ``extract`` of ``call``'s document, within the time left."""
+        src, spec, limits = call.source, call.spec, call.limits
+        left = call.deadline - time.monotonic()
+        if left <= 0:
+            raise ExtractTimeoutError(
+                f"the document took longer than its {limits.timeout_s:g} s deadline "
+                f"(page-parallel extraction, pages {pages})",
+                document=src.name,
             )
+        runner = self._runner(spec, document=src.name)
+        options = options_to_wit(
+            pages,
+            max_chars_per_page=limits.max_chars_per_page,
+            max_pages=limits.max_pages,
+            size_hint=src.size,
+        )
+        # The call's deadline is what is left of the document's, so that ranges run
+        # after the first still end by it.
+        call_limits = CallLimits(limits.memory_mb, limits.timeout_s, limits.max_wasm_stack, left)
+        out = runner.call("extract", options, stdin=src.path, limits=call_limits, document=src.name)
         try:
             value, error = split_result(out.value)
             if error is not None:
                 raise error_from_wit(*error, document=src.name, plugin=spec.name)
-            document = document_from_wit(value, source=src.name, format=fmt, sha256=src.sha256)
+            return document_from_wit(value, source=src.name, format=call.format, sha256=src.sha256)
         except MalformedOutputError as e:
             raise PluginFailureError(
                 f"plugin {spec.name!r} returned output that breaks the contract: {e}",
                 document=src.name,
             ) from e
-        return enforce_limits(document, limits)
 
     def chunk(
         self,
@@ -235,6 +308,17 @@ class Extractor:
             ) from e
         check_info(spec, info, document=document)
         self.registry.accept(spec, info)
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One document's extraction: what every sandboxed call for it shares."""
+
+    spec: PluginSpec
+    source: SourceFile
+    format: str
+    limits: Limits
+    deadline: float
 
 
 def with_overrides(limits: Limits, spec: PluginSpec) -> Limits:

@@ -42,6 +42,9 @@ class PluginSpec:
         specs other plugins give for the same name, or chosen explicitly.
     :param limits: overrides of :class:`~conductor.Limits` fields for this plugin
         (``memory_mb``, ``timeout_s``, ``max_pages``, ``max_chars_per_page``).
+    :param page_parallel: the plugin renders a page range faster than the whole document
+        and computes document-level fields (metadata, outline) whole on every call, so a
+        large document may be split into ranges extracted in parallel.
     """
 
     name: str
@@ -52,6 +55,7 @@ class PluginSpec:
     priority: int = 0
     format_specs: tuple[FormatSpec, ...] = ()
     limits: Mapping[str, float] = field(default_factory=dict)
+    page_parallel: bool = False
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ LIMIT_CEILINGS: dict[str, float] = {
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _KEYS = {"name", "version", "api-version", "component", "priority", "description"}
+_KEYS |= {"page-parallel"}
 _KEYS |= {"formats", "limits"}
 _FORMAT_KEYS = {"name", "media-types", "extensions", "magic", "trust-hints"}
 _MAGIC_KEYS = {"bytes", "hex", "offset", "range", "ignore-case", "zip-member"}
@@ -93,6 +94,9 @@ class _Reader:
         if not isinstance(formats, list) or not formats:
             raise self.fail("formats is missing; expected at least one [[formats]] table")
         specs = tuple(self.format(f, i) for i, f in enumerate(formats))
+        page_parallel = raw.get("page-parallel", False)
+        if not isinstance(page_parallel, bool):
+            raise self.fail("page-parallel must be true or false")
         return PluginSpec(
             name=name,
             formats=tuple(s.name for s in specs),
@@ -102,6 +106,7 @@ class _Reader:
             priority=priority,
             format_specs=specs,
             limits=self.limits(raw.get("limits", {})),
+            page_parallel=page_parallel,
         )
 
     def format(self, raw: object, index: int) -> FormatSpec:

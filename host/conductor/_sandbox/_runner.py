@@ -28,6 +28,9 @@ class CallLimits:
     memory_mb: int
     timeout_s: float
     max_wasm_stack: int
+    time_left_s: float | None = None
+    """When a document takes several calls, what is left of its ``timeout_s`` deadline:
+    the call is stopped after that long (errors still name ``timeout_s``)."""
 
 
 @dataclass
@@ -111,7 +114,8 @@ class Runner:
         store.set_wasi(wasi)
         store.set_limits(memory_size=limits.memory_mb << 20)
         with self._ticker.timing():
-            store.set_epoch_deadline(self._ticker.ticks_for(limits.timeout_s))
+            budget = limits.timeout_s if limits.time_left_s is None else limits.time_left_s
+            store.set_epoch_deadline(self._ticker.ticks_for(budget))
             instance = self._linker.instantiate(store, self._component)
             func = instance.get_func(store, export)
             if func is None:

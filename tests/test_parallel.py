@@ -1,0 +1,127 @@
+"""Page-parallel extraction: a large PDF split into page ranges, each extracted by its own
+sandboxed instance on its own thread, gives exactly the document one call gives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from _pdfgen import build_pdf
+from conductor import Extractor, ExtractTimeoutError, Limits
+from conductor._models import Document, ExtractWarning, Heading, Metadata, Page
+from conductor._parallel import HEAD_PAGES, MIN_RANGE_PAGES, merge_documents, split_ranges
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "parts", "expected"),
+    [
+        (17, 16, 4, []),
+        (17, 20, 4, [(17, 20)]),  # too few pages to split
+        (17, 17 + 2 * MIN_RANGE_PAGES - 1, 4, [(17, 64), (65, 112)]),
+        (1, 10_000, 3, [(1, 3334), (3335, 6667), (6668, 10_000)]),
+        (5, 300, 1, [(5, 300)]),
+    ],
+)
+def test_split_ranges(first: int, last: int, parts: int, expected: list[tuple[int, int]]) -> None:
+    got = split_ranges(first, last, parts)
+    assert got == expected
+    covered = [p for a, b in got for p in range(a, b + 1)]
+    assert covered == list(range(first, last + 1))
+
+
+def _doc(pages: range, warnings: list[ExtractWarning], headings: list[Heading]) -> Document:
+    return Document(
+        source="x.pdf",
+        format="pdf",
+        sha256="0" * 64,
+        page_count=300,
+        metadata=Metadata(title="Packet", page_count=300),
+        pages=[Page(number=n, text=f"page {n}", chars=5) for n in pages],
+        warnings=warnings,
+        headings=headings,
+    )
+
+
+def test_merge_keeps_page_order_and_reports_document_warnings_once() -> None:
+    load = ExtractWarning("repaired-xref", "the xref table was rebuilt")
+    parts = [
+        _doc(range(1, 17), [load, ExtractWarning("ocr", "p", 3)], [Heading("A", 1, 2)]),
+        _doc(range(17, 160), [load, ExtractWarning("ocr", "p", 40)], [Heading("A", 1, 2)]),
+        _doc(range(160, 301), [load], [Heading("B", 1, 200)]),
+    ]
+    merged = merge_documents(parts)
+    assert [p.number for p in merged.pages] == list(range(1, 301))
+    assert [(w.code, w.page) for w in merged.warnings] == [
+        ("repaired-xref", None),
+        ("ocr", 3),
+        ("ocr", 40),
+    ]
+    assert [h.title for h in merged.headings] == ["A", "B"]
+    assert merged.metadata.title == "Packet"
+
+
+@pytest.fixture(scope="module")
+def big_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """250 pages, each with words found on no other page."""
+    texts = [
+        f"Page {n} agenda item {n * 7919} resolution {n}-A\nMotion carried." for n in range(1, 251)
+    ]
+    path = tmp_path_factory.mktemp("parallel") / "packet.pdf"
+    path.write_bytes(build_pdf(texts, title="Big packet"))
+    return path
+
+
+def _extractor(tmp_path: Path, workers: int, **limits: float) -> Extractor:
+    ex = Extractor(Limits(**limits), page_workers=workers, cache_dir=tmp_path)  # type: ignore[arg-type]
+    ex.parallel_min_bytes = 0  # the generated file is small; split it anyway
+    return ex
+
+
+def test_parallel_result_equals_one_call(big_pdf: Path, tmp_path: Path) -> None:
+    serial = _extractor(tmp_path, 1).extract(big_pdf)
+    parallel = _extractor(tmp_path, 3).extract(big_pdf)
+    assert len(parallel.pages) == 250 > HEAD_PAGES + 2 * MIN_RANGE_PAGES
+    assert [p.number for p in parallel.pages] == list(range(1, 251))
+    assert parallel.pages[199].text.startswith("Page 200 agenda item 1583800")
+    assert parallel == serial
+
+
+def test_page_ranges_and_small_documents_stay_one_call(tmp_path: Path) -> None:
+    ex = _extractor(tmp_path, 4)
+    small = tmp_path / "small.pdf"
+    small.write_bytes(build_pdf([f"p{n}" for n in range(1, 11)]))
+    assert [p.text.strip() for p in ex.extract(small).pages] == [f"p{n}" for n in range(1, 11)]
+    assert [p.number for p in ex.extract(small, pages=(3, 4)).pages] == [3, 4]
+
+
+def test_the_document_deadline_covers_every_range(big_pdf: Path, tmp_path: Path) -> None:
+    with pytest.raises(ExtractTimeoutError) as info:
+        _extractor(tmp_path, 3, timeout_s=0.001).extract(big_pdf)
+    assert info.value.document == str(big_pdf)
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf is not installed")
+def test_a_real_packet_of_corpus_pdfs_is_the_same_in_parallel(corpus: Path, tmp_path: Path) -> None:
+    civic = sorted((corpus / "civic").glob("*.pdf"))
+    packet = tmp_path / "packet.pdf"
+    subprocess.run(
+        [
+            "qpdf",
+            "--no-warn",
+            "--warning-exit-0",
+            "--empty",
+            "--pages",
+            *map(os.fspath, civic),
+            "--",
+            os.fspath(packet),
+        ],
+        check=True,
+    )
+    serial = _extractor(tmp_path, 1).extract(packet)
+    parallel = _extractor(tmp_path, 2).extract(packet)
+    assert len(serial.pages) > HEAD_PAGES + 2 * MIN_RANGE_PAGES
+    assert parallel == serial
