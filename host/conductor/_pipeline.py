@@ -13,6 +13,7 @@ GET, and a 304 loads the stored document. Every failure is recorded in the datab
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -46,6 +47,25 @@ in a row doubles the wait, up to :data:`RETRY_MAX_S`."""
 RETRY_MAX_S = 7 * 24 * 3600.0
 _POLL_S = 0.05
 """How often the loop looks at the ``cancel`` events."""
+
+
+class _BatchPool:
+    """One batch's view of the shared worker pool: what it submitted, so that the batch
+    ends only when none of its work is left running (cancelled work never starts)."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._futures: list[concurrent.futures.Future[Result]] = []
+
+    async def run(self, fn: Callable[..., Result], *args: Any) -> Result:
+        future = self._pool.submit(fn, *args)
+        self._futures.append(future)
+        return await asyncio.wrap_future(future)
+
+    async def drain(self) -> None:
+        for future in self._futures:
+            future.cancel()
+        await asyncio.to_thread(concurrent.futures.wait, self._futures)
 
 
 class Conductor:
@@ -90,6 +110,8 @@ class Conductor:
         self.chunking = chunking
         self.chunk = chunk
         self.extractor = Extractor(self.limits, plugin_path=plugin_path, pins=pins)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     # -- the three ways in ------------------------------------------------------------
 
@@ -198,7 +220,7 @@ class Conductor:
             return
         db, own_db = self._open_database()
         batch = Batch(db, cancelled)
-        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="conductor-worker")
+        pool = _BatchPool(self._worker_pool())
         tasks: dict[asyncio.Task[Result], Job] = {}
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -227,9 +249,30 @@ class Conductor:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            pool.shutdown(wait=True, cancel_futures=True)
+            await pool.drain()
             if own_db and db is not None:
                 db.close()
+
+    def _worker_pool(self) -> ThreadPoolExecutor:
+        """The worker threads, kept across batches: each keeps its sandbox runners and its
+        chunker instance (whose tokenizer costs 70-180 ms to build) for the next batch."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="conductor-worker")
+            return self._pool
+
+    def close(self) -> None:
+        """Stops the worker threads (a later batch starts new ones)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Conductor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _open_database(self) -> tuple[Database | None, bool]:
         if self.database is None or isinstance(self.database, Database):
@@ -241,16 +284,15 @@ class Conductor:
         job: Job,
         batch: Batch,
         fetcher: Fetcher | None,
-        pool: ThreadPoolExecutor,
+        pool: _BatchPool,
         slots: asyncio.Semaphore,
     ) -> Result:
         """One input, start to end; every failure becomes an error result."""
-        loop = asyncio.get_running_loop()
         timings: dict[str, float] = {}
         try:
             if job.url is None:
                 job.committed = True
-                return await loop.run_in_executor(pool, self._work, job, batch, None, None, timings)
+                return await pool.run(self._work, job, batch, None, None, timings)
             assert fetcher is not None
             async with slots:
                 record = None
@@ -266,9 +308,7 @@ class Conductor:
                 try:
                     job.committed = True
                     job.stage = "extract"
-                    return await loop.run_in_executor(
-                        pool, self._work, job, batch, fetched, record, timings
-                    )
+                    return await pool.run(self._work, job, batch, fetched, record, timings)
                 finally:
                     fetched.discard()
         except ConductorError as e:
