@@ -8,31 +8,38 @@
 
 Each of the 50 documents is a civic corpus PDF with a unique trailing comment, so no two
 share bytes (conductor extracts identical bytes once; that would flatter it). Both sides
-get the same server, the same concurrency (5) and no rate limit. Runs are interleaved;
-every conductor run starts from an empty database. Prints medians and the throughput
-ratio, and writes benches/results/batch_pipeline-<time>.json.
+get the same server (a thread of the bench's own process), the same concurrency (5) and
+no rate limit. Each pipeline runs in its own worker process (harness.py: one warm-up
+batch, then interleaved timed batches, the median reported); every conductor batch
+starts from an empty database.
 
 Usage: ``.venv/bin/python benches/batch_pipeline.py [--docs 50] [--runs 3]``
+Results also go to benches/results/batch_pipeline-<time>.json.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import contextlib
 import functools
-import json
-import os
-import statistics
-import tempfile
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("CONDUCTOR_CORPUS") or ROOT.parent / "shared" / "corpus")
+import harness
+from _metrics import corpus_dir
+from harness import Job, Section
+
 CONCURRENCY = 5
 MAX_TOKENS = 512
+NAMES = {
+    "conductor": "Conductor.process_documents",
+    "plain": "httpx + PyMuPDF + text-splitter",
+}
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -42,9 +49,9 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 def make_documents(out: Path, count: int) -> list[str]:
     """``count`` unique PDFs in ``out``; returns their file names."""
-    sources = sorted((CORPUS / "civic").glob("*.pdf"))
+    sources = sorted((corpus_dir() / "civic").glob("*.pdf"))
     if not sources:
-        raise SystemExit(f"no civic PDFs under {CORPUS}: set CONDUCTOR_CORPUS")
+        raise SystemExit(f"no civic PDFs under {corpus_dir()}: set CONDUCTOR_CORPUS")
     names = []
     for i in range(count):
         src = sources[i % len(sources)]
@@ -54,23 +61,41 @@ def make_documents(out: Path, count: int) -> list[str]:
     return names
 
 
-def run_conductor(urls: list[str], db_dir: Path) -> tuple[float, int, int]:
-    from conductor import Conductor
-    from conductor._fetch import FetchConfig
+@contextlib.contextmanager
+def serve(tmp: Path, count: int) -> Iterator[list[str]]:
+    """Serves ``count`` unique PDFs on 127.0.0.1 while in the block; yields their URLs."""
+    served = tmp / "served"
+    served.mkdir()
+    names = make_documents(served, count)
+    handler = functools.partial(_Quiet, directory=str(served))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        yield [f"{base}/{n}" for n in names]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def run_conductor(urls: list[str], db_dir: Path) -> tuple[int, int]:
+    """Documents processed and chunks made by ``Conductor.process_documents``."""
+    from conductor import Conductor, FetchConfig
 
     db = db_dir / f"bench-{time.monotonic_ns()}.sqlite"
     fetch = FetchConfig(concurrency=CONCURRENCY, rate_per_domain=10_000.0)
-    conductor = Conductor(database=db, fetch=fetch)
-    t0 = time.perf_counter()
-    results = conductor.process_documents([{"url": u, "type": "pdf"} for u in urls])
-    elapsed = time.perf_counter() - t0
-    ok = sum(r.ok for r in results)
-    chunks = sum(len(r.chunks or []) for r in results)
-    return elapsed, ok, chunks
+    results = Conductor(database=db, fetch=fetch).process_documents(
+        [{"url": u, "type": "pdf"} for u in urls]
+    )
+    return sum(r.ok for r in results), sum(len(r.chunks or []) for r in results)
 
 
-def run_plain(urls: list[str]) -> tuple[float, int, int]:
+def run_plain(urls: list[str]) -> tuple[int, int]:
+    """Documents processed and chunks made by httpx + PyMuPDF + semantic-text-splitter."""
     import httpx
+
+    # Without PyMuPDF 2.0's layout model, as extract_packet.py's PyMuPDF (see there).
+    sys.modules.setdefault("pymupdf.layout", None)  # type: ignore[arg-type]
     import pymupdf
     from semantic_text_splitter import TextSplitter
 
@@ -86,74 +111,51 @@ def run_plain(urls: list[str]) -> tuple[float, int, int]:
 
             return await asyncio.gather(*(one(u) for u in urls))
 
-    t0 = time.perf_counter()
     bodies = asyncio.run(download_all())
     splitter = TextSplitter.from_tiktoken_model("gpt-3.5-turbo", MAX_TOKENS)
     ok = chunks = 0
     for body in bodies:
-        doc = pymupdf.open(stream=body, filetype="pdf")
+        doc: Any = pymupdf.open(stream=body, filetype="pdf")  # type: ignore[no-untyped-call]
         text = "\n".join(page.get_text() for page in doc)
         chunks += len(splitter.chunks(text))
         ok += 1
-    return time.perf_counter() - t0, ok, chunks
+    return ok, chunks
+
+
+def batch_job(tool: str, urls: list[str], db_dir: str) -> Job:
+    """Worker factory: one whole batch through ``tool``'s pipeline."""
+
+    def call() -> tuple[int, int]:
+        return run_conductor(urls, Path(db_dir)) if tool == "conductor" else run_plain(urls)
+
+    def describe(result: object) -> dict[str, Any]:
+        assert isinstance(result, tuple)
+        return {"ok": result[0], "chunks": result[1]}
+
+    return Job(call, describe)
+
+
+def section(urls: list[str], db_dir: Path) -> Section:
+    table = f"a batch of {len(urls)} PDFs from a loopback server, {CONCURRENCY} at once"
+    kwargs = {"urls": urls, "db_dir": str(db_dir)}
+    contenders = harness.workers(__file__, "batch_job", table, NAMES, kwargs)
+    return Section(
+        name="batch",
+        title=f"batch pipeline: {len(urls)} documents, download + extract + chunk",
+        contenders=contenders,
+        anchors={table: NAMES["plain"]},
+        notes=["each pipeline in its own worker, median after one warm-up batch"],
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = harness.arguments(__doc__ or "", runs=3, timeout=300)
     parser.add_argument("--docs", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="conductor-bench-") as tmp:
-        served = Path(tmp) / "served"
-        served.mkdir()
-        names = make_documents(served, args.docs)
-        handler = functools.partial(_Quiet, directory=str(served))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        urls = [f"{base}/{n}" for n in names]
-
-        times: dict[str, list[float]] = {"conductor": [], "plain": []}
-        counts: dict[str, tuple[int, int]] = {}
-        for run in range(1, args.runs + 1):
-            for tool in ("conductor", "plain"):
-                if tool == "conductor":
-                    elapsed, ok, chunks = run_conductor(urls, Path(tmp))
-                else:
-                    elapsed, ok, chunks = run_plain(urls)
-                times[tool].append(elapsed)
-                counts[tool] = (ok, chunks)
-                print(
-                    f"  run {run}/{args.runs} {tool:10s} {elapsed:6.2f} s  {ok} ok, {chunks} chunks"
-                )
-        server.shutdown()
-
-    med = {tool: statistics.median(ts) for tool, ts in times.items()}
-    print(f"\n{'pipeline':10s} {'median s':>9s} {'docs/s':>7s}")
-    for tool, m in med.items():
-        print(f"{tool:10s} {m:9.2f} {args.docs / m:7.1f}")
-    ratio = med["plain"] / med["conductor"]
-    print(f"throughput conductor / plain: {ratio:.2f}x")
-
-    out = ROOT / "benches" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"batch_pipeline-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "docs": args.docs,
-                "runs": args.runs,
-                "cpus": os.cpu_count(),
-                "times_s": times,
-                "median_s": med,
-                "counts": counts,
-                "throughput_ratio_conductor_over_plain": ratio,
-            },
-            indent=1,
+    with harness.scratch() as tmp, serve(tmp, args.docs) as urls:
+        harness.measure_and_write(
+            "batch_pipeline", section(urls, tmp), args.runs, args.timeout, docs=args.docs
         )
-    )
-    print(f"wrote {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

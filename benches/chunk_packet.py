@@ -2,20 +2,17 @@
 """Time ``conductor.chunk`` on a large agenda packet against ``semantic-text-splitter``.
 
 The packet is built from the civic corpus by ``scripts/make_packet.py`` (600 pages by
-default; cached under build/packets/) and extracted once with ``conductor.extract``; both
-chunkers then split the same text (``Document.text``) at the same limit, in one Python
-process:
+default; cached under build/packets/). Both chunkers split the same text (the pages
+joined by newlines, ``Document.text``) at the same limit, each in its own worker process
+(harness.py: one warm-up call, then interleaved timed calls, the median reported):
 
 - conductor: ``conductor.chunk(doc, max_tokens=N)`` (``cl100k_base``), the chunker plugin
-  in its wasm sandbox, including handing the pages over and the chunks back;
+  in its wasm sandbox, including handing the pages over and the chunks back; its worker
+  extracts the packet with ``conductor.extract`` while setting up;
 - text-splitter: ``TextSplitter.from_tiktoken_model("gpt-3.5-turbo", N).chunks(text)``
-  (``cl100k_base``, tiktoken-rs, native code; trimmed chunks, its default).
-
-Each tool gets one warm-up run (the conductor's builds the tokenizer in its instance and
-compiles the component on a cold cache; text-splitter's builds its tokenizer); then runs
-are interleaved (conductor, text-splitter, conductor, ...) and the median wall time of
-each is reported, with the ratio conductor / text-splitter and the chunk counts. The
-warm-up times are reported too: they are what a one-shot process pays.
+  (``cl100k_base``, tiktoken-rs, native code; trimmed chunks, its default), the splitter
+  built once while setting up, as the conductor's tokenizer is built in its warm-up; the
+  text comes from ``conductor extract PACKET --json``.
 
 Usage: ``.venv/bin/python benches/chunk_packet.py [--pages 600] [--runs 5] [--max-tokens 512]``
 Results also go to benches/results/chunk_packet-<pages>p-<time>.json.
@@ -23,111 +20,84 @@ Results also go to benches/results/chunk_packet-<pages>p-<time>.json.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benches" / "results"
+import harness
+from harness import Job, Section
+
+MAX_TOKENS = 512
+NAMES = {"conductor": "conductor.chunk", "text-splitter": "semantic-text-splitter"}
 
 
-def packet_path(pages: int) -> Path:
+def write_text(packet: Path, dest: Path) -> Path:
+    """The packet's text as ``Document.text`` has it, extracted by the conductor CLI."""
     out = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_packet.py"), "--pages", str(pages)],
+        [str(harness.conductor_cli()), "extract", str(packet), "--json"],
         capture_output=True,
-        text=True,
         check=True,
-    )
-    return Path(out.stdout.strip().splitlines()[-1])
+    ).stdout
+    dest.write_text("\n".join(page["text"] for page in json.loads(out)["pages"]))
+    return dest
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
+def chunk_job(tool: str, packet: str, text: str, max_tokens: int) -> Job:
+    """Worker factory: ``tool`` chunking the packet's text into ``max_tokens`` chunks."""
+    if tool == "conductor":
+        import conductor
 
+        doc = conductor.extract(packet)
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=600)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--max-tokens", type=int, default=512)
-    args = parser.parse_args()
+        def describe(result: object) -> dict[str, Any]:
+            assert isinstance(result, list)
+            tokens = [c.tokens for c in result]
+            return {
+                "chars": len(doc.text),
+                "chunks": len(result),
+                "mean_tokens": round(statistics.mean(tokens), 1) if tokens else 0,
+                "over_limit": sum(t > max_tokens for t in tokens),
+            }
+
+        return Job(lambda: conductor.chunk(doc, max_tokens=max_tokens), describe)
 
     from semantic_text_splitter import TextSplitter
 
-    import conductor
+    content = Path(text).read_text()
+    splitter = TextSplitter.from_tiktoken_model("gpt-3.5-turbo", max_tokens)
 
-    packet = packet_path(args.pages)
-    extract_s, doc = timed(lambda: conductor.extract(packet))
-    text = doc.text
-    print(
-        f"packet: {packet} ({doc.page_count} pages, {len(text):,} characters, "
-        f"extracted in {extract_s:.2f} s)"
+    def describe_splitter(result: object) -> dict[str, Any]:
+        assert isinstance(result, list)
+        return {"chars": len(content), "chunks": len(result)}
+
+    return Job(lambda: splitter.chunks(content), describe_splitter)
+
+
+def section(tmp: Path, pages: int = 600, max_tokens: int = MAX_TOKENS) -> Section:
+    packet = harness.packet(pages)
+    text = write_text(packet, tmp / "packet.txt")
+    table = f"chunking the {pages}-page packet's text, max {max_tokens} tokens, cl100k_base"
+    kwargs = {"packet": str(packet), "text": str(text), "max_tokens": max_tokens}
+    contenders = harness.workers(__file__, "chunk_job", table, NAMES, kwargs)
+    return Section(
+        name="chunk",
+        title=f"chunking: {packet.name} ({text.stat().st_size / 1e6:.2f} MB of text)",
+        contenders=contenders,
+        anchors={table: NAMES["text-splitter"]},
+        notes=["each chunker in its own worker, median after one warm-up call"],
     )
 
-    n = args.max_tokens
 
-    def with_conductor() -> list[conductor.Chunk]:
-        return conductor.chunk(doc, max_tokens=n)
-
-    def with_text_splitter() -> list[str]:
-        splitter = TextSplitter.from_tiktoken_model("gpt-3.5-turbo", n)
-        chunks: list[str] = splitter.chunks(text)
-        return chunks
-
-    warm_conductor, ours = timed(with_conductor)
-    warm_splitter, theirs = timed(with_text_splitter)
-    times: dict[str, list[float]] = {"conductor": [], "text-splitter": []}
-    for _ in range(args.runs):
-        t, ours = timed(with_conductor)
-        times["conductor"].append(t)
-        t, theirs = timed(with_text_splitter)
-        times["text-splitter"].append(t)
-    medians = {tool: statistics.median(ts) for tool, ts in times.items()}
-    ratio = medians["conductor"] / medians["text-splitter"]
-    over = sum(1 for c in ours if c.tokens > n)
-    mean_tokens = statistics.mean(c.tokens for c in ours) if ours else 0.0
-
-    print(f"max_tokens={n}, {args.runs} interleaved runs after one warm-up each")
-    print(
-        f"  conductor.chunk:        median {medians['conductor']:.3f} s "
-        f"(warm-up {warm_conductor:.3f} s), {len(ours)} chunks, "
-        f"mean {mean_tokens:.0f} tokens, {over} over the limit"
-    )
-    print(
-        f"  semantic-text-splitter: median {medians['text-splitter']:.3f} s "
-        f"(warm-up {warm_splitter:.3f} s), {len(theirs)} chunks"
-    )
-    print(f"  ratio conductor / text-splitter: {ratio:.2f}x")
-
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    dest = RESULTS / f"chunk_packet-{args.pages}p-{stamp}.json"
-    record = {
-        "packet": str(packet),
-        "pages": doc.page_count,
-        "characters": len(text),
-        "max_tokens": n,
-        "runs": args.runs,
-        "seconds": times,
-        "median_s": medians,
-        "warmup_s": {"conductor": warm_conductor, "text-splitter": warm_splitter},
-        "ratio_conductor_over_text_splitter": ratio,
-        "chunks": {"conductor": len(ours), "text-splitter": len(theirs)},
-        "conductor_mean_tokens": mean_tokens,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-    }
-    dest.write_text(json.dumps(record, indent=2))
-    print(f"results: {dest.relative_to(ROOT)}")
+def main() -> None:
+    parser = harness.arguments(__doc__ or "", runs=5, timeout=300)
+    parser.add_argument("--pages", type=int, default=600)
+    parser.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
+    args = parser.parse_args()
+    with harness.scratch() as tmp:
+        chunking = section(tmp, args.pages, args.max_tokens)
+        harness.measure_and_write(f"chunk_packet-{args.pages}p", chunking, args.runs, args.timeout)
 
 
 if __name__ == "__main__":

@@ -1,201 +1,338 @@
 #!/usr/bin/env python3
-"""Time ``conductor extract`` on a large agenda packet against PyMuPDF and pdftotext.
+"""Time ``conductor extract`` on a large agenda packet against other PDF text extractors.
 
 The packet is built from the civic corpus by ``scripts/make_packet.py`` (600 pages by
-default; cached under build/packets/).
+default; cached under build/packets/). Contenders (harness.py says how they are measured):
 
-Whole process: each tool runs as its own process, from start to exit, and writes every
-page's text to a pipe that is read and thrown away:
+whole process, a fresh process per run, every page's text written to a pipe:
 
 - conductor: ``.venv/bin/conductor extract PACKET --json``
-- pymupdf:   ``python -c`` a script that opens the packet with PyMuPDF and prints the
-  same kind of JSON (one object with the pages' text)
+- PyMuPDF, pypdfium2, pypdf, kreuzberg: ``python -c SCRIPT PACKET``, a script that
+  extracts every page with the library and prints the pages as JSON (:data:`EXTRACTORS`
+  plus :data:`SCRIPT_MAIN`)
 - pdftotext: ``pdftotext PACKET -`` (poppler, C++)
 
-Runs are interleaved (conductor, pymupdf, pdftotext, conductor, ...) so that a busy
-machine hurts all of them alike. Reports the median wall time and the peak RSS
-(``ru_maxrss`` of the finished process, from ``os.wait4``) of each tool.
+in process, one worker process per library, warmed up once: ``conductor.extract(path)``
+and the same library functions as the scripts; the warm-up's text is also scored by
+word-level F1 against pdftotext (tests/_metrics.py).
 
-In process: ``conductor.extract(path)`` against PyMuPDF in this Python process, median
-of the same number of runs after one warm-up each, and the word-level F1 of both against
-pdftotext.
+This module also builds the suite's other extraction sections: the whole corpus, peak
+memory on the 600- and 2,000-page packets, and cold start on a one-page PDF.
 
-Usage: ``.venv/bin/python benches/extract_packet.py [--pages 600] [--runs 3]``
-Results also go to benches/results/extract_packet-<pages>p-<time>.json.
+Usage: ``.venv/bin/python benches/extract_packet.py [--pages 600] [--runs 3] [--timeout 300]
+[--skip-in-process]``. Results also go to benches/results/extract_packet-<pages>p-<time>.json.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
+import importlib.metadata
+import importlib.util
 import os
-import platform
-import statistics
+import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from _metrics import join_pages, pdftotext_pages, word_f1  # noqa: E402
+import harness
+from _metrics import corpus_dir, join_pages, pdftotext_pages, word_f1
+from harness import Contender, Job, Process, Section, Worker
 
-RESULTS = ROOT / "benches" / "results"
-
-PYMUPDF_SCRIPT = """\
-import json, sys
+_PYMUPDF = """\
 import pymupdf
-doc = pymupdf.open(sys.argv[1])
-pages = [{"number": i + 1, "text": page.get_text()} for i, page in enumerate(doc)]
-json.dump({"page_count": doc.page_count, "pages": pages}, sys.stdout)
+def pages(path):
+    with pymupdf.open(path) as doc:
+        return [page.get_text() for page in doc]
 """
 
+# One place for each library's extraction: ``pages(path) -> list[str]``, run by the
+# whole-process scripts and by the in-process workers alike.
+EXTRACTORS: dict[str, str] = {
+    "conductor": """\
+import conductor
+def pages(path):
+    return [page.text for page in conductor.extract(path).pages]
+""",
+    # PyMuPDF 2.0 imports its ONNX page-layout model (pymupdf.layout, for pymupdf4llm) on
+    # ``import pymupdf``: ~1 s and ~60 MB that get_text() never uses. The anchor leaves it
+    # out (PyMuPDF 1.x has none); "pymupdf-full" is the plain import, for comparison.
+    "pymupdf": 'import sys\nsys.modules.setdefault("pymupdf.layout", None)\n' + _PYMUPDF,
+    "pymupdf-full": _PYMUPDF,
+    "pypdfium2": """\
+import pypdfium2
+def pages(path):
+    pdf = pypdfium2.PdfDocument(path)
+    try:
+        texts = []
+        for page in pdf:
+            textpage = page.get_textpage()
+            texts.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        return texts
+    finally:
+        pdf.close()
+""",
+    "pypdf": """\
+import pypdf
+def pages(path):
+    return [page.extract_text() for page in pypdf.PdfReader(path).pages]
+""",
+    # Text layer only, like the others (no OCR), and no result cache (it caches by default).
+    "kreuzberg": """\
+import kreuzberg
+CONFIG = kreuzberg.ExtractionConfig(
+    use_cache=False, disable_ocr=True, pages=kreuzberg.PageConfig(extract_pages=True)
+)
+def pages(path):
+    result = kreuzberg.extract_file_sync(path, config=CONFIG)
+    return [page["content"] for page in result.pages or []]
+""",
+}
 
-@dataclass
-class Runs:
-    tool: str
-    command: list[str]
-    wall_s: list[float] = field(default_factory=list)
-    max_rss_mb: list[float] = field(default_factory=list)
-    out_bytes: list[int] = field(default_factory=list)
+# The whole-process script's body, after the library's ``pages``: every file named on the
+# command line, its pages as one JSON line; failures counted on stderr, not fatal.
+SCRIPT_MAIN = """\
+import json, sys
+errors = 0
+for path in sys.argv[1:]:
+    try:
+        texts = pages(path)
+    except Exception as e:
+        errors += 1
+        print(f"{path}: {type(e).__name__}: {e}", file=sys.stderr)
+        continue
+    pages_json = [{"number": i + 1, "text": t} for i, t in enumerate(texts)]
+    json.dump({"source": path, "page_count": len(texts), "pages": pages_json}, sys.stdout)
+    sys.stdout.write("\\n")
+files = len(sys.argv) - 1
+print("bench: " + json.dumps({"files": files, "errors": errors}), file=sys.stderr)
+sys.exit(1 if files and errors == files else 0)
+"""
 
-    @property
-    def median_s(self) -> float:
-        return statistics.median(self.wall_s)
-
-    @property
-    def peak_rss_mb(self) -> float:
-        return max(self.max_rss_mb)
-
-
-def run_once(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB and bytes written to stdout, for one run of ``cmd``."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
-        assert proc.stdout is not None
-        out = 0
-        while chunk := proc.stdout.read(1 << 20):
-            out += len(chunk)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            err.seek(0)
-            tail = err.read().decode(errors="replace")[-2000:]
-            sys.exit(f"{Path(cmd[0]).name} failed (exit {code}): {tail}")
-    return wall, usage.ru_maxrss / 1024, out  # ru_maxrss is in KiB on Linux
+NAMES = {
+    "conductor": "conductor.extract",
+    "conductor-cli": "conductor extract --json",
+    "pymupdf": "PyMuPDF",
+    "pymupdf-full": "PyMuPDF, import with pymupdf.layout",
+    "pypdfium2": "pypdfium2",
+    "pypdf": "pypdf",
+    "kreuzberg": "kreuzberg",
+    "pdftotext": "pdftotext",
+}
+ANCHOR = NAMES["pymupdf"]
+WHOLE = ("conductor-cli", "pymupdf", "pymupdf-full", "pypdfium2", "pdftotext", "pypdf", "kreuzberg")
+IN_PROCESS = ("conductor", "pymupdf", "pypdfium2", "pypdf", "kreuzberg")
 
 
-def whole_process(packet: Path, runs: int) -> list[Runs]:
-    conductor = ROOT / ".venv" / "bin" / "conductor"
-    tools = [
-        Runs("conductor", [str(conductor), "extract", str(packet), "--json"]),
-        Runs("pymupdf", [sys.executable, "-c", PYMUPDF_SCRIPT, str(packet)]),
-        Runs("pdftotext", ["pdftotext", str(packet), "-"]),
+def extractor(tool: str) -> Callable[[str], list[str]]:
+    """The ``pages`` function of :data:`EXTRACTORS` for ``tool``."""
+    namespace: dict[str, Any] = {}
+    exec(EXTRACTORS[tool], namespace)
+    fn: Callable[[str], list[str]] = namespace["pages"]
+    return fn
+
+
+def extract_job(tool: str, path: str, quality: bool = True) -> Job:
+    """Worker factory: extracting ``path`` with ``tool``; F1 vs pdftotext on the warm-up."""
+    pages = extractor(tool)
+
+    def describe(result: object) -> dict[str, Any]:
+        assert isinstance(result, list)
+        info: dict[str, Any] = {"pages": len(result), "chars": sum(map(len, result))}
+        if quality and shutil.which("pdftotext"):
+            reference = join_pages(pdftotext_pages(Path(path)))
+            info["word_f1"] = round(word_f1(join_pages(result), reference), 4)
+        return info
+
+    return Job(lambda: pages(path), describe)
+
+
+def _unavailable(tool: str) -> str | None:
+    """Why ``tool`` cannot run here, or None."""
+    if tool == "pdftotext":
+        return None if shutil.which("pdftotext") else "unavailable: pdftotext not installed"
+    if tool == "conductor-cli":
+        cli = harness.conductor_cli()
+        return None if cli.is_file() else f"unavailable: {cli} missing (pip install -e .)"
+    if tool == "pymupdf-full":  # only PyMuPDF >= 2 has it (found without importing it)
+        try:
+            importlib.metadata.version("pymupdf-layout")
+        except importlib.metadata.PackageNotFoundError:
+            return "unavailable: no pymupdf.layout in this PyMuPDF (same as PyMuPDF)"
+        return None
+    if importlib.util.find_spec(tool) is None:
+        package = "engagic-conductor" if tool == "conductor" else tool
+        return f"unavailable: {tool} is not installed (pip install {package})"
+    return None
+
+
+def _command(tool: str, files: list[Path]) -> list[str]:
+    """Extracting ``files`` in one process (a shell loop for one-file command-line tools)."""
+    if tool in EXTRACTORS:
+        return [sys.executable, "-c", EXTRACTORS[tool] + SCRIPT_MAIN, *map(str, files)]
+    args = {
+        "conductor-cli": [str(harness.conductor_cli()), "extract", "{}", "--json"],
+        "pdftotext": ["pdftotext", "{}", "-"],
+    }[tool]
+    if len(files) == 1:
+        return [a.replace("{}", str(files[0])) for a in args]
+    each = " ".join('"$f"' if a == "{}" else shlex.quote(a) for a in args)
+    loop = (
+        f'n=0; e=0; for f in "$@"; do n=$((n+1)); {each} || e=$((e+1)); done; '
+        'echo "bench: {\\"files\\": $n, \\"errors\\": $e}" >&2'
+    )
+    return ["sh", "-c", loop, "sh", *map(str, files)]
+
+
+def whole_process(
+    tool: str,
+    files: list[Path],
+    table: str,
+    name: str | None = None,
+    env: Callable[[], Mapping[str, str]] | None = None,
+    runs: int | None = None,
+) -> Contender:
+    name = name or NAMES[tool]
+    why = _unavailable(tool)
+    if why:
+        return Contender(name=name, table=table, error=why)
+    return Process(name=name, table=table, command=_command(tool, files), env=env, runs=runs)
+
+
+def in_process(tool: str, path: Path, table: str, quality: bool = True) -> Contender:
+    why = _unavailable(tool)
+    if why:
+        return Contender(name=NAMES[tool], table=table, error=why)
+    kwargs = {"tool": tool, "path": str(path), "quality": quality}
+    # Workers import this file by its name (also when it runs as __main__).
+    module = Path(__file__).stem
+    return Worker(
+        name=NAMES[tool], table=table, module=module, factory="extract_job", kwargs=kwargs
+    )
+
+
+def prime(files: list[Path]) -> None:
+    """Reads ``files`` once (page cache) and runs the CLI once, so that the pdf component
+    is compiled into the component cache before anything is timed."""
+    for f in files:
+        f.read_bytes()
+    one = harness.packet(1)
+    cmd = [str(harness.conductor_cli()), "extract", str(one), "--json"]
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def packet_section(pages: int = 600, with_in_process: bool = True) -> Section:
+    path = harness.packet(pages)
+    prime([path])
+    size = path.stat().st_size / 1e6
+    whole, inproc = f"{pages}-page packet, whole process", f"{pages}-page packet, in process"
+    contenders = [whole_process(tool, [path], whole) for tool in WHOLE]
+    anchors: dict[str, str | None] = {whole: ANCHOR}
+    if with_in_process:
+        contenders += [in_process(tool, path, inproc) for tool in IN_PROCESS]
+        anchors[inproc] = ANCHOR
+    return Section(
+        name="extract",
+        title=f"extraction: {path.name} ({pages} pages, {size:.1f} MB)",
+        contenders=contenders,
+        anchors=anchors,
+        notes=["in process: one worker per library, median after one warm-up call"],
+    )
+
+
+def corpus_pdfs() -> list[Path]:
+    return sorted(corpus_dir().rglob("*.pdf"))
+
+
+def corpus_section() -> Section:
+    files = corpus_pdfs()
+    if not files:
+        raise SystemExit(f"no PDFs under {corpus_dir()}: set CONDUCTOR_CORPUS")
+    prime(files)
+    table = f"whole corpus: {len(files)} PDFs in one process (CLIs: a process per file)"
+    contenders = [whole_process("conductor", files, table, name="conductor.extract (library)")]
+    contenders += [whole_process(tool, files, table) for tool in WHOLE]
+    return Section(
+        name="corpus",
+        title=f"extraction: every PDF under {corpus_dir()} ({len(files)} files)",
+        contenders=contenders,
+        anchors={table: ANCHOR},
+        notes=["errors=N: files the tool failed on (counted, not fatal)"],
+    )
+
+
+def memory_section(sizes: tuple[int, ...] = (600, 2000)) -> Section:
+    paths = {n: harness.packet(n) for n in sizes}
+    prime(list(paths.values()))
+    contenders = []
+    anchors: dict[str, str | None] = {}
+    for n, path in paths.items():
+        table = f"{n}-page packet ({path.stat().st_size / 1e6:.0f} MB), whole process"
+        anchors[table] = ANCHOR
+        contenders += [whole_process(tool, [path], table) for tool in ("conductor-cli", "pymupdf")]
+    return Section(
+        name="memory",
+        title="peak memory: packets of " + " and ".join(f"{n}" for n in sizes) + " pages",
+        contenders=contenders,
+        anchors=anchors,
+    )
+
+
+def cold_cache_env(tmp: Path) -> Callable[[], dict[str, str]]:
+    """An environment with a new, empty compiled-component cache for each run."""
+
+    def env() -> dict[str, str]:
+        fresh = {k: v for k, v in os.environ.items() if k != "CONDUCTOR_CACHE_DIR"}
+        fresh["XDG_CACHE_HOME"] = tempfile.mkdtemp(dir=tmp)
+        return fresh
+
+    return env
+
+
+def cold_start_section(tmp: Path) -> Section:
+    from conductor._sandbox._cache import default_cache_dir
+
+    one = harness.packet(1)
+    prime([one])
+    table = f"cold start: {one.name} (1 page), whole process"
+    cli = NAMES["conductor-cli"]
+    contenders = [
+        whole_process("conductor-cli", [one], table, name=f"{cli} (warm cache)"),
+        whole_process("pymupdf", [one], table),
+        whole_process("pymupdf-full", [one], table),
+        whole_process(
+            "conductor-cli",
+            [one],
+            table,
+            name=f"{cli} (cold cache)",
+            env=cold_cache_env(tmp),
+            runs=1,
+        ),
     ]
-    for i in range(runs):
-        for t in tools:
-            wall, rss, out = run_once(t.command)
-            t.wall_s.append(wall)
-            t.max_rss_mb.append(rss)
-            t.out_bytes.append(out)
-            print(f"  run {i + 1}/{runs} {t.tool:<10} {wall:7.2f} s {rss:7.0f} MB", flush=True)
-    return tools
-
-
-def timed(fn: Callable[[], object], runs: int) -> tuple[float, float, object]:
-    """First-call seconds, median seconds of ``runs`` further calls, and the last result."""
-    start = time.perf_counter()
-    result = fn()
-    first = time.perf_counter() - start
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return first, statistics.median(times), result
-
-
-def in_process(packet: Path, runs: int) -> dict[str, object]:
-    import pymupdf
-
-    import conductor
-
-    def with_conductor() -> list[str]:
-        return [p.text for p in conductor.extract(packet).pages]
-
-    def with_pymupdf() -> list[str]:
-        with pymupdf.open(packet) as doc:  # type: ignore[no-untyped-call]
-            return [page.get_text() for page in doc]
-
-    reference = join_pages(pdftotext_pages(packet))
-    out: dict[str, object] = {}
-    for name, fn in (("conductor", with_conductor), ("pymupdf", with_pymupdf)):
-        first, median, pages = timed(fn, runs)
-        assert isinstance(pages, list)
-        f1 = word_f1(join_pages(pages), reference)
-        out[name] = {"first_s": first, "median_s": median, "pages": len(pages), "word_f1": f1}
-        print(f"  {name:<10} first {first:7.2f} s  median {median:7.2f} s  F1 {f1:.4f}")
-    return out
+    return Section(
+        name="cold",
+        title="cold start: a fresh process on a one-page PDF",
+        contenders=contenders,
+        anchors={table: ANCHOR},
+        notes=[
+            f"warm: compiled components cached in {default_cache_dir()} (filled before timing)",
+            "cold: one run with XDG_CACHE_HOME set to an empty directory (compiles the pdf "
+            "component and writes the cache)",
+        ],
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = harness.arguments(__doc__ or "", runs=3, timeout=300)
     parser.add_argument("--pages", type=int, default=600, help="packet size (600)")
-    parser.add_argument("--runs", type=int, default=3, help="runs per tool (3)")
     parser.add_argument("--skip-in-process", action="store_true")
     args = parser.parse_args()
-
-    made = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_packet.py"), "--pages", str(args.pages)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    packet = Path(made.stdout.strip())
-    size_mb = packet.stat().st_size / 1e6
-    print(f"packet: {packet} ({args.pages} pages, {size_mb:.1f} MB), {args.runs} runs each")
-
-    print("whole process (interleaved):")
-    tools = whole_process(packet, args.runs)
-    by_name = {t.tool: t for t in tools}
-    print()
-    print(f"{'tool':<10} {'median s':>9} {'pages/s':>8} {'peak RSS MB':>12} {'stdout MB':>10}")
-    for t in tools:
-        pps = args.pages / t.median_s
-        out_mb = statistics.median(t.out_bytes) / 1e6
-        print(f"{t.tool:<10} {t.median_s:9.2f} {pps:8.0f} {t.peak_rss_mb:12.0f} {out_mb:10.1f}")
-    ratio = by_name["conductor"].median_s / by_name["pymupdf"].median_s
-    rss_ratio = by_name["conductor"].peak_rss_mb / by_name["pymupdf"].peak_rss_mb
-    print(f"conductor / pymupdf: time {ratio:.2f}x, peak RSS {rss_ratio:.2f}x")
-
-    inproc: dict[str, object] = {}
-    if not args.skip_in_process:
-        print("\nin process (one warm-up call, then the median):")
-        inproc = in_process(packet, args.runs)
-
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    dest = RESULTS / f"extract_packet-{args.pages}p-{stamp}.json"
-    record = {
-        "packet": str(packet),
-        "pages": args.pages,
-        "size_mb": size_mb,
-        "runs": args.runs,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "whole_process": [
-            asdict(t) | {"median_s": t.median_s, "peak_rss_mb": t.peak_rss_mb} for t in tools
-        ],
-        "ratio_time_conductor_over_pymupdf": ratio,
-        "ratio_rss_conductor_over_pymupdf": rss_ratio,
-        "in_process": inproc,
-    }
-    dest.write_text(json.dumps(record, indent=2))
-    print(f"\nwrote {dest.relative_to(ROOT)}")
+    section = packet_section(args.pages, with_in_process=not args.skip_in_process)
+    harness.measure_and_write(f"extract_packet-{args.pages}p", section, args.runs, args.timeout)
 
 
 if __name__ == "__main__":

@@ -2,56 +2,45 @@
 """How long a 1, 10 or 50 MB document takes to reach a plugin.
 
 The host hands the document over as the plugin's WASI stdin (never as a ``list<u8>``,
-which wasmtime-py converts byte by byte at about 1.8 MB/s). Two measurements:
+which wasmtime-py converts byte by byte at about 1.8 MB/s). Three ways, each document
+size in its own worker process (harness.py: one warm-up call, then interleaved timed
+calls, the median reported):
 
 read only
     The test component ``build/components/misbehave.wasm`` reads its whole stdin with the
-    SDK's ``read_document`` and returns an error at once: one fresh instance + the whole
-    document read by the plugin + the call's return. Driven through the host's sandbox
-    layer (``conductor._sandbox``), the same path ``extract`` uses. With a first line
-    ``MISBEHAVE read`` the component answers from the raw bytes (when it has that mode);
-    otherwise the bench falls back to ``MISBEHAVE error corrupt``, which also converts
-    the whole document to UTF-8 inside the plugin first (slower: an upper bound).
-end to end
-    ``conductor.extract(path)`` and ``conductor.extract(bytes)`` with the real pdf plugin
-    on ``%PDF-1.7`` followed by N MB of padding: detection, hashing, (for bytes) the temp
-    file, the handoff, the plugin reading everything and failing to parse it. An upper
-    bound on the handoff, since parsing is included.
+    SDK's ``read_document`` and, on a first line ``MISBEHAVE read``, returns an error at
+    once: one fresh instance + the whole document read by the plugin + the call's return.
+    Driven through the host's sandbox layer (``conductor._sandbox``), the same path
+    ``extract`` uses.
+conductor.extract(path), conductor.extract(bytes)
+    with the real pdf plugin on ``%PDF-1.7`` followed by N MB of padding: detection,
+    hashing, (for bytes) the temp file, the handoff, the plugin reading everything and
+    failing to parse it. An upper bound on the handoff, since parsing is included.
 
-Each figure is the median of ``--runs`` calls (default 5), after one warm-up call, and
-"extra" is that median minus the tiny document's. The host must move 50 MB in < 0.1 s.
+"Extra" is a size's median minus the tiny document's. The host must move 50 MB in < 0.1 s.
 
 Usage: ``.venv/bin/python benches/handoff.py [--sizes 1 10 50] [--runs 5]``
 """
 
 from __future__ import annotations
 
-import argparse
-import functools
-import json
 import statistics
-import tempfile
-import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import conductor
+import harness
+from harness import Contender, Job, Section, Worker
 
-ROOT = Path(__file__).resolve().parent.parent
-MISBEHAVE = ROOT / "build" / "components" / "misbehave.wasm"
-RESULTS = ROOT / "benches" / "results"
+MISBEHAVE = harness.ROOT / "build" / "components" / "misbehave.wasm"
 MB = 1 << 20
-
-
-def median_time(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm-up: compiles or loads the component
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+LIMIT_S = 0.1
+MODES = {
+    "read": "read only (misbehave component)",
+    "path": "conductor.extract(path), pdf plugin",
+    "bytes": "conductor.extract(bytes), pdf plugin",
+}
+HEADS = {"read": b"MISBEHAVE read\n", "path": b"%PDF-1.7\n", "bytes": b"%PDF-1.7\n"}
 
 
 def padded(head: bytes, size: int) -> bytes:
@@ -61,103 +50,102 @@ def padded(head: bytes, size: int) -> bytes:
     return head + body[: max(0, size - len(head))]
 
 
-def read_only(sizes: dict[str, int], tmp: Path, runs: int) -> tuple[str, dict[str, float]]:
-    """The mode used, and the median seconds per call of the misbehave component."""
-    from conductor._convert import options_to_wit
-    from conductor._sandbox import CallLimits, Sandbox
+def handoff_job(mode: str, path: str) -> Job:
+    """Worker factory: one document handed over as ``mode`` (see the module doc)."""
+    import conductor
 
-    limits = conductor.Limits()
-    sandbox = Sandbox(max_wasm_stack=limits.max_wasm_stack)
-    runner = sandbox.runner(MISBEHAVE, plugin="misbehave")
-    call_limits = CallLimits(limits.memory_mb, limits.timeout_s, limits.max_wasm_stack)
+    if mode == "read":
+        from conductor._convert import options_to_wit
+        from conductor._sandbox import CallLimits, Sandbox
 
-    def call(path: Path) -> Any:
-        # The host sends the file size as a hint, so the plugin allocates its buffer once.
-        options = options_to_wit(
-            None, max_chars_per_page=1000, max_pages=10, size_hint=path.stat().st_size
-        )
-        return runner.call(
-            "extract", options, stdin=path, limits=call_limits, document=path.name
-        ).value
+        limits = conductor.Limits()
+        sandbox = Sandbox(max_wasm_stack=limits.max_wasm_stack)
+        runner = sandbox.runner(MISBEHAVE, plugin="misbehave")
+        call_limits = CallLimits(limits.memory_mb, limits.timeout_s, limits.max_wasm_stack)
+        doc = Path(path)
 
-    head = b"MISBEHAVE read\n"
-    probe = tmp / "misbehave-probe.txt"
-    probe.write_bytes(head)
-    if getattr(call(probe), "tag", None) == "unsupported":  # no such mode: fall back
-        head = b"MISBEHAVE error corrupt handoff bench\n"
+        def read() -> Any:
+            # The host sends the file size as a hint, so the plugin allocates its buffer once.
+            options = options_to_wit(
+                None, max_chars_per_page=1000, max_pages=10, size_hint=doc.stat().st_size
+            )
+            return runner.call(
+                "extract", options, stdin=doc, limits=call_limits, document=doc.name
+            ).value
 
-    out = {}
-    for label, size in sizes.items():
-        path = tmp / f"misbehave-{size}.txt"
-        path.write_bytes(padded(head, size))
-        out[label] = median_time(functools.partial(call, path), runs)
-    return head.decode().strip(), out
+        def outcome(result: object) -> dict[str, Any]:
+            # e.g. "corrupt: read 52428800 bytes": the plugin saw the whole document
+            return {"outcome": f"{getattr(result, 'tag', '?')}: {getattr(result, 'payload', '')}"}
 
+        return Job(read, outcome)
 
-def end_to_end(files: dict[str, Path], runs: int, as_bytes: bool) -> dict[str, float]:
-    """Median seconds of ``conductor.extract`` (expected to fail: padding is no PDF)."""
-    out = {}
-    for label, path in files.items():
-        source: Path | bytes = path.read_bytes() if as_bytes else path
+    source: Path | bytes = Path(path).read_bytes() if mode == "bytes" else Path(path)
 
-        def call(source: Path | bytes = source) -> object:
-            try:
-                return conductor.extract(source)
-            except conductor.ConductorError as e:
-                return e
+    def extract() -> object:
+        try:
+            return conductor.extract(source)
+        except conductor.ConductorError as e:
+            return e
 
-        out[label] = median_time(call, runs)
-    return out
+    def kind(result: object) -> dict[str, Any]:
+        return {"outcome": getattr(result, "kind", type(result).__name__)}
+
+    return Job(extract, kind)
 
 
-def report(title: str, times: dict[str, float]) -> None:
-    base = times["tiny"]
-    print(f"\n{title}")
-    print(f"{'document':>9} {'median s':>9} {'extra s':>8}")
-    for label, t in times.items():
-        extra = "" if label == "tiny" else f"{t - base:8.4f}"
-        print(f"{label:>9} {t:9.4f} {extra:>8}")
+def extras(contenders: Sequence[Contender]) -> list[str]:
+    """Each size's median minus the tiny document's, per mode, with the 0.1 s verdict."""
+    lines = []
+    for table in MODES.values():
+        rows = {c.name: c for c in contenders if c.table == table and c.seconds and not c.error}
+        if "tiny" not in rows:
+            continue
+        tiny = statistics.median(rows.pop("tiny").seconds)
+        for name, c in rows.items():
+            extra = statistics.median(c.seconds) - tiny
+            c.info["extra_s"] = round(extra, 4)
+            verdict = "ok" if extra < LIMIT_S else f"OVER {LIMIT_S} s"
+            lines.append(f"{table}: {name} costs {extra:.4f} s more than tiny ({verdict})")
+    return lines
+
+
+def section(tmp: Path, sizes_mb: list[int] | None = None) -> Section:
+    sizes = {"tiny": 0} | {f"{n} MB": n * MB for n in sizes_mb or [1, 10, 50]}
+    contenders: list[Contender] = []
+    for mode, table in MODES.items():
+        for label, size in sizes.items():
+            if mode == "read" and not MISBEHAVE.is_file():
+                why = f"unavailable: {MISBEHAVE} is not built (scripts/build_plugins.py)"
+                contenders.append(Contender(name=label, table=table, error=why))
+                continue
+            path = tmp / f"{mode}-{size}.bin"
+            path.write_bytes(padded(HEADS[mode], size))
+            kwargs = {"mode": mode, "path": str(path)}
+            contenders.append(
+                Worker(
+                    name=label,
+                    table=table,
+                    module=Path(__file__).stem,
+                    factory="handoff_job",
+                    kwargs=kwargs,
+                )
+            )
+    return Section(
+        name="handoff",
+        title="handoff: a document of " + ", ".join(sizes) + " into the sandbox",
+        contenders=contenders,
+        anchors=dict.fromkeys(MODES.values()),
+        notes=["one worker per mode and size; extra_s = median - the tiny document's median"],
+        after=extras,
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = harness.arguments(__doc__ or "", runs=5, timeout=120)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 50], help="MB")
-    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-
-    results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        sizes = {"tiny": 0} | {f"{n} MB": n * MB for n in args.sizes}
-        pdf: dict[str, Path] = {}
-        for label, size in sizes.items():
-            p = Path(tmp) / f"padded-{size}.pdf"
-            p.write_bytes(padded(b"%PDF-1.7\n", size))
-            pdf[label] = p
-
-        if MISBEHAVE.is_file():
-            try:
-                mode, results["read_only"] = read_only(sizes, Path(tmp), args.runs)
-                report(f"read only (misbehave component, {mode!r})", results["read_only"])
-            except (ImportError, TypeError, AttributeError) as e:
-                print(f"\nread only: unavailable, the sandbox API differs ({e!r})")
-        else:
-            print(f"\nread only: skipped, {MISBEHAVE} is not built (scripts/build_plugins.py)")
-
-        results["end_to_end_path"] = end_to_end(pdf, args.runs, as_bytes=False)
-        report("end to end, conductor.extract(path), pdf plugin", results["end_to_end_path"])
-        results["end_to_end_bytes"] = end_to_end(pdf, args.runs, as_bytes=True)
-        report("end to end, conductor.extract(bytes), pdf plugin", results["end_to_end_bytes"])
-
-    biggest = f"{max(args.sizes)} MB"
-    for name, times in results.items():
-        extra = times[biggest] - times["tiny"]
-        verdict = "ok" if extra < 0.1 else "OVER 0.1 s"
-        print(f"{name}: {biggest} costs {extra:.4f} s more than a tiny document ({verdict})")
-
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    dest = RESULTS / f"handoff-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    dest.write_text(json.dumps({"runs": args.runs, "median_s": results}, indent=2))
-    print(f"wrote {dest.relative_to(ROOT)}")
+    with harness.scratch() as tmp:
+        harness.measure_and_write("handoff", section(tmp, args.sizes), args.runs, args.timeout)
 
 
 if __name__ == "__main__":
