@@ -18,9 +18,10 @@ import traceback
 from typing import Any
 
 import wasmtime
-from wasmtime.component import Component, Func, Instance, Linker
+from wasmtime.component import Component, Func, Instance
 
 from ._engine import Ticker
+from ._linker import plugin_linker
 from ._output import CappedOutput
 from ._runner import CallLimits
 from ._traps import classify_trap
@@ -45,8 +46,7 @@ class LiveInstance:
         self._engine = engine
         self._component = component
         self._ticker = ticker
-        self._linker = Linker(engine)
-        self._linker.add_wasip2()
+        self._linker = plugin_linker(engine, component)
         self.plugin = plugin
         self.stage = stage
         self.stdout = CappedOutput()

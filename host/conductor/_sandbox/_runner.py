@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import wasmtime
-from wasmtime.component import Component, Linker
+from wasmtime.component import Component
 
 from ._engine import Ticker
+from ._linker import plugin_linker
 from ._output import CappedOutput
 from ._traps import classify_trap
 
@@ -53,8 +54,7 @@ class Runner:
     ) -> None:
         self._component = component
         self._ticker = ticker
-        self._linker = Linker(engine)
-        self._linker.add_wasip2()
+        self._linker = plugin_linker(engine, component)
         self._engine = engine
         self.plugin = plugin
 

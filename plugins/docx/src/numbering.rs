@@ -12,7 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use docx_rs::FromXML;
 use serde::Deserialize;
 
-use crate::xml::declares_dtd;
+use crate::xml::check_root;
 
 const LEVELS: usize = 9;
 
@@ -87,11 +87,11 @@ impl Numbering {
     /// Reads `word/numbering.xml`.
     ///
     /// # Errors
-    /// A message when the part declares a DTD, or docx-rs fails or panics on it.
+    /// A message when the part declares a DTD or is not a `numbering` part, or docx-rs fails
+    /// or panics on it.
     pub(crate) fn load(bytes: &[u8]) -> Result<Self, String> {
-        if declares_dtd(bytes) {
-            return Err("the numbering part declares a DTD; it was ignored".into());
-        }
+        check_root(bytes, "numbering")
+            .map_err(|why| format!("the numbering part was ignored: {why}"))?;
         let parsed = catch_unwind(AssertUnwindSafe(|| docx_rs::Numberings::from_xml(bytes)))
             .map_err(|_| "the numbering reader failed on this part".to_string())?
             .map_err(|e| format!("the numbering part is not readable: {e}"))?;

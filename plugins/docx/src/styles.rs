@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use docx_rs::FromXML;
 use serde::Deserialize;
 
-use crate::xml::declares_dtd;
+use crate::xml::check_root;
 
 /// `basedOn` chains longer than this are cut (they may also loop).
 const MAX_CHAIN: usize = 16;
@@ -57,11 +57,10 @@ impl Styles {
     /// Reads `word/styles.xml`.
     ///
     /// # Errors
-    /// A message when the part declares a DTD, or docx-rs fails or panics on it.
+    /// A message when the part declares a DTD or is not a `styles` part, or docx-rs fails
+    /// or panics on it.
     pub(crate) fn load(bytes: &[u8]) -> Result<Self, String> {
-        if declares_dtd(bytes) {
-            return Err("the styles part declares a DTD; it was ignored".into());
-        }
+        check_root(bytes, "styles").map_err(|why| format!("the styles part was ignored: {why}"))?;
         let parsed = catch_unwind(AssertUnwindSafe(|| docx_rs::Styles::from_xml(bytes)))
             .map_err(|_| "the styles reader failed on this part".to_string())?
             .map_err(|e| format!("the styles part is not readable: {e}"))?;

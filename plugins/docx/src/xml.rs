@@ -239,15 +239,24 @@ fn predefined(name: &str) -> Option<char> {
     })
 }
 
-/// Whether a part declares a DTD before its root element (checked before handing a part
-/// to docx-rs, whose parser is not ours to guard).
-pub(crate) fn declares_dtd(bytes: &[u8]) -> bool {
+/// Checks a part before it goes to docx-rs, whose parser is not ours to guard: it must
+/// declare no DTD and have the root element docx-rs expects (a styles relationship that
+/// points at the document part made docx-rs's styles reader loop until the deadline).
+///
+/// # Errors
+/// A message saying what is wrong with the part.
+pub(crate) fn check_root(bytes: &[u8], root: &str) -> Result<(), String> {
     let mut xml = Xml::new(bytes);
     loop {
         match xml.next() {
-            Err(XmlError::DocType) => return true,
+            Err(XmlError::DocType) => return Err("it declares a DTD".into()),
+            Err(e) => return Err(format!("it is not well-formed XML ({e:?})")),
             Ok(Ev::Text(_)) => {}
-            _ => return false,
+            Ok(Ev::Start(el) | Ev::Empty(el)) if el.local == root => return Ok(()),
+            Ok(Ev::Start(el) | Ev::Empty(el)) => {
+                return Err(format!("its root element is <{}>, not <{root}>", el.local));
+            }
+            Ok(Ev::End | Ev::Eof) => return Err(format!("it has no <{root}> element")),
         }
     }
 }
@@ -280,8 +289,15 @@ mod tests {
     fn refuses_dtd() {
         let bomb = r#"<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x "xxxxxxxx"><!ENTITY y "&x;&x;&x;&x;">]><a>&y;</a>"#;
         assert_eq!(texts(bomb), Err(XmlError::DocType));
-        assert!(declares_dtd(bomb.as_bytes()));
-        assert!(!declares_dtd(b"<?xml version=\"1.0\"?><a/>"));
+        assert_eq!(
+            check_root(bomb.as_bytes(), "a"),
+            Err("it declares a DTD".into())
+        );
+        assert_eq!(check_root(b"<?xml version=\"1.0\"?><a/>", "a"), Ok(()));
+        assert_eq!(
+            check_root(b"<w:document xmlns:w='x'><w:body/></w:document>", "styles"),
+            Err("its root element is <document>, not <styles>".into())
+        );
     }
 
     #[test]
