@@ -4,10 +4,10 @@
 #   bash scripts/test.sh [PYTEST ARGS...]
 #
 # Makes sure setup has run (scripts/setup.sh --no-demo), then runs the Rust tests, clippy
-# and rustfmt, ruff (lint and format), mypy, and last pytest over tests/. Every step runs
-# even when an earlier one failed; failed steps are listed just before pytest starts, so
-# that pytest's closing summary line stays the last line printed. Exits non-zero when any
-# step failed.
+# and rustfmt, ruff (lint and format), mypy, a 30 s run of every fuzz target, and last
+# pytest over tests/. Every step runs even when an earlier one failed; failed steps are
+# listed just before pytest starts, so that pytest's closing summary line stays the last
+# line printed. Exits non-zero when any step failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,6 +37,10 @@ step "cargo fmt" cargo fmt --all --check
 step "ruff check" .venv/bin/ruff check
 step "ruff format" .venv/bin/ruff format --check
 step "mypy" .venv/bin/mypy
+# benches/ imports the tests' corpus helpers, hence MYPYPATH.
+step "mypy benches" env MYPYPATH=tests .venv/bin/mypy --strict benches
+# A smoke run: each cargo-fuzz target for 30 s (longer runs: bash scripts/fuzz.sh PLUGIN S).
+step "fuzz smoke" bash scripts/fuzz.sh all 30
 
 printf '\n==> pytest\n'
 if ((${#failed[@]})); then
