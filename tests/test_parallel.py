@@ -10,10 +10,18 @@ from pathlib import Path
 
 import pytest
 
+import conductor._extract
 from _pdfgen import build_pdf
 from conductor import Extractor, ExtractTimeoutError, Limits
 from conductor._models import Document, ExtractWarning, Heading, Metadata, Page
-from conductor._parallel import HEAD_PAGES, MIN_RANGE_PAGES, merge_documents, split_ranges
+from conductor._parallel import (
+    HEAD_PAGES,
+    MIN_RANGE_PAGES,
+    estimate_page_count,
+    merge_documents,
+    open_ranges,
+    split_ranges,
+)
 
 
 @pytest.mark.parametrize(
@@ -87,6 +95,39 @@ def test_parallel_result_equals_one_call(big_pdf: Path, tmp_path: Path) -> None:
     assert len(parallel.pages) == 250 > HEAD_PAGES + 2 * MIN_RANGE_PAGES
     assert [p.number for p in parallel.pages] == list(range(1, 251))
     assert parallel.pages[199].text.startswith("Page 200 agenda item 1583800")
+    assert parallel == serial
+
+
+def test_page_objects_counted_in_the_bytes(big_pdf: Path, tmp_path: Path) -> None:
+    assert estimate_page_count(big_pdf, "pdf", limit=10_000) == 250
+    assert estimate_page_count(big_pdf, "pdf", limit=100) == 100
+    assert estimate_page_count(big_pdf, "docx", limit=10_000) == 0  # PDF only
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    assert estimate_page_count(empty, "pdf", limit=10_000) == 0
+
+
+def test_open_ranges_run_on_to_max_pages() -> None:
+    assert open_ranges(250, 2, 10_000) == [(1, 125), (126, 10_000)]
+    assert open_ranges(60, 4, 10_000) == []  # too few pages to split: learn the count first
+
+
+@pytest.mark.parametrize(
+    "estimate",
+    [
+        0,  # unknown (object streams): the head call learns the count
+        100,  # too low: the open last range takes the rest
+        1_000,  # too high (hostile bytes, incremental updates): later ranges find no pages
+    ],
+)
+def test_a_wrong_page_estimate_changes_nothing_but_balance(
+    estimate: int, big_pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _extractor(tmp_path, 1).extract(big_pdf)
+    monkeypatch.setattr(conductor._extract, "estimate_page_count", lambda *_, **__: estimate)
+    parallel = _extractor(tmp_path, 3).extract(big_pdf)
+    assert [p.number for p in parallel.pages] == list(range(1, 251))
+    assert parallel.warnings == serial.warnings == []  # no range-past-the-end warning
     assert parallel == serial
 
 

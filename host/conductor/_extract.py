@@ -31,7 +31,13 @@ from ._errors import (
 )
 from ._hookspecs import PluginSpec
 from ._models import Chunk, Document, ExtractWarning, Limits
-from ._parallel import HEAD_PAGES, merge_documents, split_ranges
+from ._parallel import (
+    HEAD_PAGES,
+    estimate_page_count,
+    merge_documents,
+    open_ranges,
+    split_ranges,
+)
 from ._registry import Registry, check_info
 from ._sandbox import CallLimits, Runner, Sandbox
 from ._source import Source as SourceFile
@@ -165,22 +171,31 @@ class Extractor:
         return enforce_limits(document, limits)
 
     def _extract_parallel(self, call: _Call) -> Document:
-        """The first :data:`HEAD_PAGES` pages, which tell the page count, then the rest in
-        ranges on :attr:`page_workers` threads, each range in its own instance."""
+        """The document in page ranges on :attr:`page_workers` threads, each range in its
+        own instance: all at once when the file shows its page count, else after a first
+        call on :data:`HEAD_PAGES` pages that learns it."""
+        estimate = estimate_page_count(call.source.path, call.format, limit=call.limits.max_pages)
+        ranges = open_ranges(estimate, self.page_workers, call.limits.max_pages)
+        if ranges:
+            return merge_documents(self._call_ranges(call, ranges), open_ended=True)
         head = self._call(call, (1, HEAD_PAGES))
-        total = head.metadata.page_count
-        ranges = split_ranges(HEAD_PAGES + 1, total, self.page_workers)
+        ranges = split_ranges(HEAD_PAGES + 1, head.metadata.page_count, self.page_workers)
         if not ranges:
             return head
+        return merge_documents([head, *self._call_ranges(call, ranges)])
+
+    def _call_ranges(self, call: _Call, ranges: list[tuple[int, int]]) -> list[Document]:
+        """The ranges' documents in order: the first on this thread, the others on the
+        page pool."""
         pool = self._page_pool()
         futures = [pool.submit(self._call, call, r) for r in ranges[1:]]
         try:
-            parts = [head, self._call(call, ranges[0])]
+            parts = [self._call(call, ranges[0])]
             parts += [f.result() for f in futures]
         finally:
             for f in futures:
                 f.cancel()
-        return merge_documents(parts)
+        return parts
 
     def _page_pool(self) -> ThreadPoolExecutor:
         with self._lock:

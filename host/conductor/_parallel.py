@@ -2,14 +2,20 @@
 range, in parallel across cores.
 
 Every call is a fresh instance that parses the whole file and renders only its range, so
-splitting costs one extra parse per range; it pays when there are many pages. The page
-count is learnt from a first call on the first :data:`HEAD_PAGES` pages (which also serves
-small documents whole), then the rest is split evenly over the workers.
+splitting costs one extra parse per range; it pays when there are many pages. The ranges
+come from the page count. For a PDF whose page objects can be counted in its bytes
+(:func:`estimate_page_count`) all ranges start at once, the last one open-ended, so a
+wrong count only unbalances the work; otherwise the count is learnt from a first call on
+the first :data:`HEAD_PAGES` pages (which also serves small documents whole) and the rest
+is split evenly over the workers.
 """
 
 from __future__ import annotations
 
+import mmap
+import re
 from dataclasses import replace
+from pathlib import Path
 
 from ._models import Document, ExtractWarning
 
@@ -18,6 +24,50 @@ HEAD_PAGES = 16
 
 MIN_RANGE_PAGES = 48
 """Fewer pages than this per range are not worth another parse of the file."""
+
+
+PAGE_RANGE_WARNING = "page-range"
+"""Plugins warn with this code when a range runs past the last page: an open-ended range
+always does, so it is not the user's to see."""
+
+# A page object's dictionary entry; `/Type /Pages` (tree nodes) is not one. Page objects
+# inside compressed object streams are not visible, and then the count is 0.
+_PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
+
+
+def estimate_page_count(path: str | Path, fmt: str, *, limit: int) -> int:
+    """Page objects seen in a PDF's bytes, at most ``limit``; 0 when unknown.
+
+    A hint for balancing ranges, never trusted: incremental updates count a page twice,
+    object streams hide pages, a hostile file can say anything. Only the plugin's own
+    parse decides which pages exist.
+    """
+    if fmt != "pdf":
+        return 0
+    with open(path, "rb") as f:
+        try:
+            view = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return 0
+        with view:
+            count = 0
+            for _ in _PAGE_OBJECT.finditer(view):
+                count += 1
+                if count >= limit:
+                    break
+            return count
+
+
+def open_ranges(estimate: int, parts: int, max_pages: int) -> list[tuple[int, int]]:
+    """Ranges over pages ``1..estimate`` as :func:`split_ranges` makes them, the last one
+    running on to ``max_pages`` so that pages past a low estimate are still extracted;
+    empty when the estimate is too small to split."""
+    ranges = split_ranges(1, estimate, parts)
+    if len(ranges) < 2:
+        return []
+    first, last = ranges[-1]
+    ranges[-1] = (first, max(last, max_pages))
+    return ranges
 
 
 def split_ranges(first: int, last: int, parts: int) -> list[tuple[int, int]]:
@@ -37,12 +87,14 @@ def split_ranges(first: int, last: int, parts: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def merge_documents(parts: list[Document]) -> Document:
+def merge_documents(parts: list[Document], *, open_ended: bool = False) -> Document:
     """One document from the results of consecutive page ranges of the same file.
 
     Document-level fields (metadata, outline, pagination) come from the first part, which
     every call computes whole; pages are concatenated; warnings and headings are merged
-    without repeating the document-level ones each call reported again.
+    without repeating the document-level ones each call reported again. ``open_ended``:
+    the ranges came from :func:`open_ranges`, whose range-past-the-end warnings are
+    dropped.
     """
     head = parts[0]
     pages = [page for part in parts for page in part.pages]
@@ -51,6 +103,8 @@ def merge_documents(parts: list[Document]) -> Document:
     for part in parts:
         for w in part.warnings:
             key = (w.code, w.message, w.page)
+            if open_ended and w.code == PAGE_RANGE_WARNING:
+                continue
             if key not in seen:
                 seen.add(key)
                 warnings.append(w)
@@ -65,4 +119,12 @@ def merge_documents(parts: list[Document]) -> Document:
     return replace(head, pages=pages, warnings=warnings, headings=headings)
 
 
-__all__ = ["HEAD_PAGES", "MIN_RANGE_PAGES", "merge_documents", "split_ranges"]
+__all__ = [
+    "HEAD_PAGES",
+    "MIN_RANGE_PAGES",
+    "PAGE_RANGE_WARNING",
+    "estimate_page_count",
+    "merge_documents",
+    "open_ranges",
+    "split_ranges",
+]
