@@ -183,6 +183,20 @@ def test_hundred_documents_one_hostile_then_idempotent_rerun(
     # every stored URL was asked conditionally the second time
     conditional = [h for h in server.log[100:] if "if-none-match" in h.headers]
     assert len(conditional) == 99
+    # the hostile one's retry is not due: skipped, not downloaded again
+    skipped = second[hostile]
+    assert skipped.skipped
+    assert skipped.error is not None
+    assert (skipped.error.kind, skipped.error.stage) == (error.kind, error.stage)
+    assert "next retry is due in" in skipped.error.message
+    assert [h.path for h in server.log[100:]].count(f"/d{hostile}.pdf") == 0
+    with Database(db) as d:
+        (record,) = d.failures()
+    assert record.attempts == 1
+    forced = Conductor(database=db, fetch=fast(), workers=1, retry_failed=True)
+    (again,) = forced.process_documents([items[hostile]])
+    assert not again.ok
+    assert not again.skipped
     with Database(db) as d:
         (record,) = d.failures()
     assert record.attempts == 2
@@ -199,7 +213,18 @@ def test_failure_is_cleared_by_a_later_success(
     assert r.error is not None
     assert (r.error.kind, r.error.stage) == ("not_found", "download")
     assert counts(db)["failures"] == 1
+    # a 404 is permanent: not retried, until forced
     (r,) = c.process_documents([{"url": server.url("/flaky.pdf")}])
+    assert r.skipped
+    assert r.error is not None
+    assert r.error.kind == "not_found"
+    assert "not retried automatically" in r.error.message
+    assert len(server.log) == 1
+    with Database(db) as d:
+        (record,) = d.failures()
+    assert record.next_retry_at is None
+    forced = Conductor(database=db, fetch=fast(max_retries=0), workers=1, retry_failed=True)
+    (r,) = forced.process_documents([{"url": server.url("/flaky.pdf")}])
     assert r.ok
     assert counts(db)["failures"] == 0
 

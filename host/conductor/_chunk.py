@@ -28,6 +28,7 @@ from ._convert import (
     split_result,
 )
 from ._errors import InvalidConfigError, PluginFailureError
+from ._hookspecs import PluginInfo
 from ._models import Chunk, Document, Heading, Limits
 from ._registry import check_api_version
 from ._sandbox import CallLimits, LiveInstance, Sandbox
@@ -121,6 +122,16 @@ class Chunker:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._verified = False
+        self._info: PluginInfo | None = None
+
+    def info(self, limits: Limits) -> PluginInfo:
+        """The component's ``info()`` (loading and checking it first if needed): its
+        version is stored with the chunks it makes (``conductor._db``)."""
+        call_limits = CallLimits(limits.memory_mb, limits.timeout_s, limits.max_wasm_stack)
+        self._live(document=f"<plugin {PLUGIN}>", limits=call_limits)
+        with self._lock:
+            assert self._info is not None
+            return self._info
 
     def instance(self) -> LiveInstance | None:
         """The calling thread's live instance, if it has made one."""
@@ -211,6 +222,7 @@ class Chunker:
             )
         with self._lock:
             self._verified = True
+            self._info = info
 
 
 __all__ = ["ENCODINGS", "PLUGIN", "Chunker", "Encoding", "check_config", "chunk_headings"]

@@ -7,11 +7,13 @@ import asyncio
 import hashlib
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ._db import Database
-from ._errors import CancelledError, PluginFailureError, ReadError
+from ._db import Database, FailureRecord
+from ._errors import CancelledError, ConductorError, PluginFailureError, ReadError
 from ._models import Chunk, Document
 from ._results import Result
 
@@ -33,11 +35,20 @@ class Job:
 
 @dataclass
 class Batch:
-    """What one batch shares between the loop and the worker threads."""
+    """What one batch shares between the loop and the worker threads.
+
+    Only what deduplication needs is kept, never a batch's documents: ``stored`` holds
+    the sha256 of every document this batch stored (its id in the database, which
+    holds the document itself and is read again on a repeat), and without a database
+    ``alive`` maps a sha256 to its document only while a caller still holds that result.
+    """
 
     db: Database | None
     cancelled: Callable[[], bool]
-    memo: dict[str, tuple[Document, list[Chunk] | None]] = field(default_factory=dict)
+    stored: set[str] = field(default_factory=set)
+    alive: weakref.WeakValueDictionary[str, Document] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
     locks: dict[str, threading.Lock] = field(default_factory=dict)
     guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -78,6 +89,64 @@ def parse_item(index: int, item: object) -> Job | Result:
     if not isinstance(text, str) or not text:
         return bad('"path" must be a non-empty str path')
     return Job(index, text, None, text, vendor, stage="read")
+
+
+PERMANENT_KINDS = frozenset({"not_found", "unsupported_format"})
+"""Failures that trying again cannot fix (the server says the document is gone, no
+plugin reads its format): recorded without a next retry, and skipped by later runs until
+forced."""
+
+
+def not_due(job: Job, failure: FailureRecord, now: float) -> Result:
+    """The result of an input skipped because its last failure is not due for a retry."""
+    if failure.next_retry_at is None:
+        when = "it is not retried automatically (the failure is permanent)"
+    else:
+        wait = max(0.0, failure.next_retry_at - now)
+        when = f"its next retry is due in {_duration(wait)}"
+    error = _error_of_kind(failure.kind)(
+        f"skipped: it failed {failure.attempts} time{'s' if failure.attempts > 1 else ''}, "
+        f"last with {failure.kind} at stage {failure.stage} ({failure.message}); {when}",
+        document=job.source,
+        stage=failure.stage,
+        hint="retry it now with retry_failed=True (conductor process --retry-failed)",
+    )
+    return Result(job.source, False, index=job.index, error=error, skipped=True)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def _error_of_kind(kind: str) -> type[ConductorError]:
+    """The error class of a recorded failure's kind (the first one with that kind)."""
+    todo: list[type[ConductorError]] = [ConductorError]
+    while todo:
+        cls = todo.pop(0)
+        if getattr(cls, "kind", None) == kind and not cls.__name__.startswith("_"):
+            return cls
+        todo += cls.__subclasses__()
+    return PluginFailureError
+
+
+def retry_at(
+    kind: str, previous_attempts: int, now: float, base: float, most: float
+) -> float | None:
+    """When a failure of ``kind`` is due for a retry: ``None`` (never automatically) for
+    a permanent one, else ``base`` doubled for each earlier failure in a row, at most
+    ``most`` seconds from ``now``."""
+    if kind in PERMANENT_KINDS:
+        return None
+    return now + min(most, base * 2.0 ** min(previous_attempts, 32))
+
+
+def due(failure: FailureRecord, now: float | None = None) -> bool:
+    """Whether a recorded failure may be tried again now."""
+    at = failure.next_retry_at
+    return at is not None and at <= (time.time() if now is None else now)
 
 
 def hash_file(path: str) -> str:
@@ -144,4 +213,16 @@ def outcome(task: asyncio.Task[Result], job: Job) -> Result:
     return Result(job.source, False, index=job.index, error=error)
 
 
-__all__ = ["Batch", "Job", "hash_file", "outcome", "parse_item", "success", "unexpected"]
+__all__ = [
+    "PERMANENT_KINDS",
+    "Batch",
+    "Job",
+    "due",
+    "hash_file",
+    "not_due",
+    "outcome",
+    "parse_item",
+    "retry_at",
+    "success",
+    "unexpected",
+]

@@ -5,9 +5,12 @@ extraction, chunking and storing run in a thread pool (one shared, thread-safe
 :class:`Extractor`: each worker thread keeps its own runners and chunker instance, and
 every document gets a fresh ``Store``), so all cores work while downloads continue.
 Documents are content-addressed: bytes whose sha256 is stored (or was seen earlier in the
-batch) are loaded, not extracted again; a URL that is stored is fetched with a conditional
-GET, and a 304 loads the stored document. Every failure is recorded in the database's
-``failures`` table (with a next retry time) and cleared by a later success.
+batch) are loaded, not extracted again, unless another version of the plugin made them
+(then they are extracted again); stored chunks are reused only when the same chunking
+configuration and chunker version made them. A URL that is stored is fetched with a
+conditional GET, and a 304 loads the stored document. Every failure is recorded in the
+database's ``failures`` table with a next retry time (none for permanent failures) and
+cleared by a later success; a later batch skips inputs whose retry is not due.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ._db import Database, UrlRecord
+from ._db import ChunkingKey, Database, UrlRecord
 from ._errors import (
     CancelledError,
     ConductorError,
@@ -33,7 +36,18 @@ from ._errors import (
 )
 from ._extract import Extractor
 from ._fetch import FetchConfig, Fetched, Fetcher
-from ._jobs import Batch, Job, hash_file, outcome, parse_item, success, unexpected
+from ._jobs import (
+    Batch,
+    Job,
+    due,
+    hash_file,
+    not_due,
+    outcome,
+    parse_item,
+    retry_at,
+    success,
+    unexpected,
+)
 from ._models import Chunk, Document, Limits
 from ._results import ChunkConfig, Result
 
@@ -43,24 +57,30 @@ Progress = Callable[[Result], None]
 
 RETRY_BASE_S = 300.0
 """A failed input's first retry is due this long after it failed; each further failure
-in a row doubles the wait, up to :data:`RETRY_MAX_S`."""
+in a row doubles the wait, up to :data:`RETRY_MAX_S`. Permanent failures
+(:data:`conductor._jobs.PERMANENT_KINDS`) get no retry time."""
 RETRY_MAX_S = 7 * 24 * 3600.0
 _POLL_S = 0.05
 """How often the loop looks at the ``cancel`` events."""
 
 
 class _BatchPool:
-    """One batch's view of the shared worker pool: what it submitted, so that the batch
-    ends only when none of its work is left running (cancelled work never starts)."""
+    """One batch's view of the shared worker pool: what it submitted and is not finished,
+    so that the batch ends only when none of its work is left running (cancelled work
+    never starts). A finished future is forgotten: it holds its result's document."""
 
     def __init__(self, pool: ThreadPoolExecutor) -> None:
         self._pool = pool
-        self._futures: list[concurrent.futures.Future[Result]] = []
+        self._futures: set[concurrent.futures.Future[Result]] = set()
 
     async def run(self, fn: Callable[..., Result], *args: Any) -> Result:
         future = self._pool.submit(fn, *args)
-        self._futures.append(future)
-        return await asyncio.wrap_future(future)
+        self._futures.add(future)
+        try:
+            return await asyncio.wrap_future(future)
+        finally:
+            if future.done():
+                self._futures.discard(future)
 
     async def drain(self) -> None:
         for future in self._futures:
@@ -83,6 +103,9 @@ class Conductor:
     :param plugin_path: plugin directories (default ``$CONDUCTOR_PLUGIN_PATH`` and the
         per-user one, see docs/plugins.md).
     :param pins: format -> plugin name to use for it (default ``$CONDUCTOR_PIN``).
+    :param retry_failed: also try inputs whose recorded failure is not due for a retry
+        yet, or is permanent (``not_found``, ``unsupported_format``); by default they get
+        a ``skipped`` error result without being downloaded or read.
     """
 
     def __init__(
@@ -96,6 +119,7 @@ class Conductor:
         chunk: bool = True,
         plugin_path: Iterable[str | os.PathLike[str]] | None = None,
         pins: Mapping[str, str] | None = None,
+        retry_failed: bool = False,
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be an int >= 1, got {workers!r}")
@@ -109,6 +133,7 @@ class Conductor:
             chunking = ChunkConfig(**chunking)
         self.chunking = chunking
         self.chunk = chunk
+        self.retry_failed = retry_failed
         self.extractor = Extractor(self.limits, plugin_path=plugin_path, pins=pins)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -223,14 +248,29 @@ class Conductor:
         pool = _BatchPool(self._worker_pool())
         tasks: dict[asyncio.Task[Result], Job] = {}
         try:
+            if db is not None and not self.retry_failed:
+                failures = {f.key: f for f in await asyncio.to_thread(db.failures)}
+                now = time.time()
+                ready = []
+                for job in jobs:
+                    failure = failures.get(job.source)
+                    if failure is not None and not due(failure, now):
+                        yield not_due(job, failure, now)
+                    else:
+                        ready.append(job)
+                jobs = ready
             async with contextlib.AsyncExitStack() as stack:
                 fetcher: Fetcher | None = None
+                html = False
                 if any(job.url is not None for job in jobs):
                     fetcher = await stack.enter_async_context(Fetcher(self.fetch))
+                    # with an HTML plugin, a web page that is not an interstitial is a
+                    # document (an agenda page), not a failed download
+                    html = await asyncio.to_thread(self._handles, "html")
                 # downloaded documents waiting for a worker hold temp files: bound them
                 slots = asyncio.Semaphore(self.fetch.concurrency + 2 * self.workers)
                 for job in jobs:
-                    coro = self._one(job, batch, fetcher, pool, slots)
+                    coro = self._one(job, batch, fetcher, pool, slots, html)
                     tasks[asyncio.create_task(coro)] = job
                 pending = set(tasks)
                 stopping = False
@@ -239,7 +279,8 @@ class Conductor:
                         pending, timeout=_POLL_S, return_when=asyncio.FIRST_COMPLETED
                     )
                     for task in done:
-                        yield outcome(task, tasks[task])
+                        # forgotten once yielded: a task holds its result's document
+                        yield outcome(task, tasks.pop(task))
                     if not stopping and cancelled():
                         stopping = True
                         for task in pending:
@@ -286,8 +327,10 @@ class Conductor:
         fetcher: Fetcher | None,
         pool: _BatchPool,
         slots: asyncio.Semaphore,
+        html: bool = False,
     ) -> Result:
-        """One input, start to end; every failure becomes an error result."""
+        """One input, start to end; every failure becomes an error result. ``html``: an
+        HTML page that links to no single document is the document."""
         timings: dict[str, float] = {}
         try:
             if job.url is None:
@@ -298,11 +341,18 @@ class Conductor:
                 record = None
                 if batch.db is not None:
                     record = await asyncio.to_thread(batch.db.lookup_url, job.url)
+                if record is not None:
+                    # A 304 would hand back a document an older plugin made: ask for the
+                    # body instead, to extract it again.
+                    usable = await asyncio.to_thread(self._reusable, job, batch, record.sha256)
+                    if not usable:
+                        record = None
                 start = time.monotonic()
                 fetched = await fetcher.fetch(
                     job.url,
                     etag=None if record is None else record.etag,
                     last_modified=None if record is None else record.last_modified,
+                    html_documents=html,
                 )
                 timings["download_s"] = time.monotonic() - start
                 try:
@@ -355,24 +405,22 @@ class Conductor:
         assert record is not None
         assert job.url is not None
         job.stage = "store"
-        start = time.monotonic()
-        document = db.load_document(record.sha256)
-        if document is None:
-            raise DatabaseError(
-                f"the server answered 304 for {job.url}, but its document "
-                f"{record.sha256[:12]} is no longer stored",
-                document=db.path,
+        with batch.lock_for(record.sha256):
+            document = db.load_document(record.sha256)
+            origin = db.document_origin(record.sha256)
+            if document is None or origin is None:
+                raise DatabaseError(
+                    f"the server answered 304 for {job.url}, but its document "
+                    f"{record.sha256[:12]} is no longer stored",
+                    document=db.path,
+                )
+            return self._finish(
+                job, batch, document, origin[1], fetched, timings, cached=True, not_modified=True
             )
-        chunks = db.load_chunks(record.sha256) if self.chunk else None
-        db.touch_url(job.url, fetched_at=time.time())
-        db.clear_failure(job.source)
-        timings["store_s"] = time.monotonic() - start
-        return success(job, document, chunks, timings, cached=True, not_modified=True)
 
     def _process(
         self, job: Job, batch: Batch, fetched: Fetched | None, timings: dict[str, float]
     ) -> Result:
-        db = batch.db
         if fetched is not None:
             assert fetched.path is not None
             assert fetched.sha256 is not None
@@ -382,32 +430,117 @@ class Conductor:
             job.stage = "read"
             path, sha256 = Path(job.path), hash_file(job.path)
         with batch.lock_for(sha256):
-            hit = batch.memo.get(sha256)
-            if hit is None and db is not None and db.has_document(sha256):
-                stored = db.load_document(sha256)
-                if stored is not None:
-                    hit = (stored, db.load_chunks(sha256))
-            cached = hit is not None
-            fresh_chunks = False
-            if hit is not None:
-                document, chunks = hit
-                if self.chunk and not chunks and document.text.strip():
-                    chunks, fresh_chunks = self._chunk(job, document, timings), True
-            else:
+            document, extractor = self._reuse(job, batch, sha256)
+            cached = document is not None
+            if document is None:
                 job.stage = "extract"
                 start = time.monotonic()
                 media_type = fetched.content_type if fetched is not None else None
                 document = self.extractor.extract(path, name=job.source, media_type=media_type)
                 timings["extract_s"] = time.monotonic() - start
-                chunks = self._chunk(job, document, timings) if self.chunk else None
-                fresh_chunks = chunks is not None
-            batch.memo[sha256] = (document, chunks)
+                extractor = self._plugin_id(document.format, job)
+            return self._finish(job, batch, document, extractor, fetched, timings, cached=cached)
+
+    def _reuse(self, job: Job, batch: Batch, sha256: str) -> tuple[Document | None, str | None]:
+        """The document of these bytes when it is known and still current, and the plugin
+        that made it; ``(None, None)`` when it must be extracted."""
+        db = batch.db
+        if db is None:
+            return batch.alive.get(sha256), None
+        if not self._reusable(job, batch, sha256):
+            return None, None
+        origin = db.document_origin(sha256)
+        document = db.load_document(sha256)
+        if origin is None or document is None:
+            return None, None
+        return document, origin[1]
+
+    def _reusable(self, job: Job, batch: Batch, sha256: str) -> bool:
+        """Whether the stored document of ``sha256`` may be used as it is: stored by this
+        batch, or made by the plugin that would extract it now (same name and version).
+        When no plugin handles its format any more, the stored one is all there is."""
+        db = batch.db
+        if db is None or sha256 in batch.stored:
+            return db is not None
+        origin = db.document_origin(sha256)
+        if origin is None:
+            return False
+        fmt, made_by = origin
+        current = self._plugin_id(fmt, job)
+        if current is not None and current != made_by:
+            log.info(
+                "%s: stored document %s was made by %s, extracting it again with %s",
+                job.source,
+                sha256[:12],
+                made_by or "an unknown plugin version",
+                current,
+            )
+            return False
+        return True
+
+    def _handles(self, fmt: str) -> bool:
+        """Whether some usable plugin handles ``fmt``."""
+        try:
+            return bool(self.extractor.registry.candidates(fmt))
+        except ConductorError:  # pinned to a plugin that is not there
+            return False
+
+    def _plugin_id(self, fmt: str, job: Job) -> str | None:
+        """``"name version"`` of the plugin extracting ``fmt`` now (loading it if needed);
+        ``None`` when no plugin handles it."""
+        try:
+            spec, _ = self.extractor._load(fmt, document=job.source)
+        except ConductorError:
+            return None
+        info = self.extractor.registry.info(spec)
+        version = info.version if info is not None else spec.version
+        return f"{spec.name} {version}"
+
+    def _chunking(self) -> ChunkingKey:
+        """What chunks made now are stored under: this configuration and the chunker's
+        ``"name version"``."""
+        info = self.extractor.chunker.info(self.limits)
+        return self.chunking.key(f"{info.name} {info.version}")
+
+    def _finish(
+        self,
+        job: Job,
+        batch: Batch,
+        document: Document,
+        extractor: str | None,
+        fetched: Fetched | None,
+        timings: dict[str, float],
+        *,
+        cached: bool,
+        not_modified: bool = False,
+    ) -> Result:
+        """Chunks ``document`` unless its chunks for this configuration are stored, and
+        stores what is new. Under the document's lock."""
+        db = batch.db
+        chunks: list[Chunk] | None = None
+        fresh = False
+        key: ChunkingKey | None = None
+        if self.chunk:
             if db is not None:
-                job.stage = "store"
-                start = time.monotonic()
-                self._store(db, job, document, chunks if fresh_chunks else None, fetched, cached)
-                timings["store_s"] = time.monotonic() - start
-        return success(job, document, chunks if self.chunk else None, timings, cached=cached)
+                key = self._chunking()
+                if cached:
+                    chunks = db.find_chunks(document.sha256, key)
+                # the bound holds for every result, whatever a stored row says
+                if chunks is not None and any(c.tokens > self.chunking.max_tokens for c in chunks):
+                    chunks = None
+            if chunks is None:
+                chunks, fresh = self._chunk(job, document, timings), True
+        if db is None:
+            batch.alive[document.sha256] = document
+        else:
+            job.stage = "store"
+            start = time.monotonic()
+            self._store(
+                db, job, document, chunks if fresh else None, key, extractor, fetched, cached
+            )
+            batch.stored.add(document.sha256)
+            timings["store_s"] = time.monotonic() - start
+        return success(job, document, chunks, timings, cached=cached, not_modified=not_modified)
 
     def _chunk(self, job: Job, document: Document, timings: dict[str, float]) -> list[Chunk]:
         job.stage = "chunk"
@@ -429,10 +562,13 @@ class Conductor:
         job: Job,
         document: Document,
         chunks: list[Chunk] | None,
+        chunking: ChunkingKey | None,
+        extractor: str | None,
         fetched: Fetched | None,
         cached: bool,
     ) -> None:
-        """Saves what is new: the document unless it was loaded, new chunks, the URL."""
+        """Saves what is new: the document unless it was loaded, new chunks (under the
+        configuration that made them), the URL."""
         now = time.time()
         url = None if fetched is None else job.url
         if cached and chunks is None:
@@ -458,6 +594,8 @@ class Conductor:
             fetched_at=None if fetched is None else now,
             extracted_at=now,
             chunks=chunks,
+            chunking=chunking,
+            extractor=extractor,
         )
         db.clear_failure(job.source)
 
@@ -470,14 +608,13 @@ class Conductor:
             try:
                 previous = next((f.attempts for f in db.failures() if f.key == job.source), 0)
                 now = time.time()
-                wait = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** min(previous, 32))
                 db.record_failure(
                     job.source,
                     url=job.url,
                     stage=error.stage,
                     kind=error.kind,
                     message=error.message,
-                    next_retry_at=now + wait,
+                    next_retry_at=retry_at(error.kind, previous, now, RETRY_BASE_S, RETRY_MAX_S),
                     failed_at=now,
                 )
             except ConductorError as e:

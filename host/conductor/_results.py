@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._chunk import Encoding, check_config
+from ._db import ChunkingKey
 from ._errors import ConductorError
 from ._models import Chunk, Document
 
@@ -33,6 +34,13 @@ class ChunkConfig:
             respect_paragraphs=self.respect_paragraphs,
         )
 
+    def key(self, chunker: str) -> ChunkingKey:
+        """What the store files chunks made with this configuration by ``chunker``
+        (``"name version"``) under."""
+        return ChunkingKey(
+            self.max_tokens, self.overlap_tokens, self.encoding, self.respect_paragraphs, chunker
+        )
+
 
 @dataclass
 class Result:
@@ -46,6 +54,8 @@ class Result:
         batch), so they were loaded instead of extracted again.
     :param not_modified: the server answered 304 to a conditional GET; the stored document
         was loaded.
+    :param skipped: not tried: it failed before and its retry is not due yet (or the
+        failure is permanent); ``error`` says which failure and when it is due.
     """
 
     source: str
@@ -60,6 +70,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     cached: bool = False
     not_modified: bool = False
+    skipped: bool = False
 
     def to_json_dict(self) -> dict[str, Any]:
         """``{"source", "ok", "sha256", "format", "page_count", "chunks", "error"}``:

@@ -7,9 +7,10 @@ conversions, ``_migrate`` the migration runner; the migrations themselves are th
 
 from ._database import Database
 from ._migrate import Migration, load_migrations
-from ._records import DocumentSummary, FailureRecord, UrlRecord
+from ._records import ChunkingKey, DocumentSummary, FailureRecord, UrlRecord
 
 __all__ = [
+    "ChunkingKey",
     "Database",
     "DocumentSummary",
     "FailureRecord",

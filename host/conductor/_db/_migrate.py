@@ -127,7 +127,7 @@ def migrate(conn: sqlite3.Connection, migrations: list[Migration], *, where: str
         migration failed (that migration is rolled back; earlier ones stay applied).
     """
     known = migrations[-1].version if migrations else 0
-    current = _check(schema_version(conn), known, where)
+    current = check_version(schema_version(conn), known, where)
     for migration in migrations:
         if migration.version <= current:
             continue
@@ -138,7 +138,7 @@ def migrate(conn: sqlite3.Connection, migrations: list[Migration], *, where: str
                 "version INTEGER PRIMARY KEY NOT NULL, applied_at REAL NOT NULL)"
             )
             # Another process may have migrated since the read above.
-            if migration.version > _check(schema_version(conn), known, where):
+            if migration.version > check_version(schema_version(conn), known, where):
                 _apply(conn, migration, where)
         except BaseException:
             if conn.in_transaction:
@@ -149,7 +149,8 @@ def migrate(conn: sqlite3.Connection, migrations: list[Migration], *, where: str
     return current
 
 
-def _check(current: int, known: int, where: str) -> int:
+def check_version(current: int, known: int, where: str) -> int:
+    """``current``, unless it is newer than ``known`` (refused)."""
     if current > known:
         raise DatabaseError(
             f"the database's schema version is {current}, newer than the newest this "

@@ -40,6 +40,33 @@ class FailureRecord:
 
 
 @dataclass(frozen=True)
+class ChunkingKey:
+    """What makes a document's chunks: the chunking configuration and the chunker's
+    ``"name version"``. Chunks are stored and found under it, so a document chunked
+    with other settings (or by another chunker) is chunked again."""
+
+    max_tokens: int
+    overlap_tokens: int
+    encoding: str
+    respect_paragraphs: bool
+    chunker: str
+
+    @property
+    def key(self) -> str:
+        """The ``chunkings.key`` column: every field, in one string."""
+        return (
+            f"max_tokens={self.max_tokens};overlap_tokens={self.overlap_tokens};"
+            f"encoding={self.encoding};respect_paragraphs={int(self.respect_paragraphs)};"
+            f"chunker={self.chunker}"
+        )
+
+
+UNKNOWN_CHUNKING = "unknown"
+"""The ``chunkings.key`` of chunks saved without a :class:`ChunkingKey` (and of those
+stored before migration 0002): no configuration matches it."""
+
+
+@dataclass(frozen=True)
 class DocumentSummary:
     """One stored document, as ``conductor show`` lists it.
 
@@ -47,6 +74,8 @@ class DocumentSummary:
     :param chunks: how many chunks are stored for it.
     :param urls: every URL that served it, sorted.
     :param fetched_at: the latest fetch of any of those URLs (``None`` without URLs).
+    :param ocr_pages: how many of its pages need OCR (no usable text layer).
+    :param extractor: the plugin that extracted it (``"pdf 0.2.0"``; ``None``: unknown).
     """
 
     sha256: str
@@ -58,6 +87,8 @@ class DocumentSummary:
     urls: tuple[str, ...]
     fetched_at: float | None
     extracted_at: float
+    ocr_pages: int = 0
+    extractor: str | None = None
 
 
 def _json(items: list[Any]) -> str:
@@ -68,8 +99,11 @@ def _json(items: list[Any]) -> str:
     )
 
 
-def document_row(doc: Document, extracted_at: float) -> dict[str, object]:
-    """The ``documents`` row of ``doc`` (named parameters)."""
+def document_row(
+    doc: Document, extracted_at: float, extractor: str | None = None
+) -> dict[str, object]:
+    """The ``documents`` row of ``doc`` (named parameters); ``extractor`` is the plugin
+    that made it (``"name version"``)."""
     meta = doc.metadata
     return {
         "sha256": doc.sha256,
@@ -89,6 +123,7 @@ def document_row(doc: Document, extracted_at: float) -> dict[str, object]:
         "headings": _json(doc.headings),
         "pagination": doc.pagination,
         "extracted_at": extracted_at,
+        "extractor": extractor,
     }
 
 
@@ -110,10 +145,11 @@ def page_row(sha256: str, page: Page) -> tuple[object, ...]:
     )
 
 
-def chunk_row(sha256: str, chunk: Chunk) -> tuple[object, ...]:
-    """The ``chunks`` row of ``chunk``: (sha256, idx, text, tokens, page_start, page_end,
-    section, char_start, char_end)."""
+def chunk_row(chunking: int, sha256: str, chunk: Chunk) -> tuple[object, ...]:
+    """The ``chunks`` row of ``chunk``: (chunking, sha256, idx, text, tokens, page_start,
+    page_end, section, char_start, char_end)."""
     return (
+        chunking,
         sha256,
         chunk.index,
         chunk.text,
