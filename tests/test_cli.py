@@ -117,7 +117,30 @@ def test_bad_limit_values_are_json_errors(cli_misbehave: Any, capsys: Any) -> No
     assert out["error"]["kind"] == "invalid_argument"
     code, out, _ = cli_misbehave("x", "--json", "--timeout", "-3", capsys=capsys)
     assert code == 1
-    assert "timeout_s" in out["error"]["message"]
+    assert "--timeout must be above 0 and at most 86,400, got '-3'" in out["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "expected"),
+    [
+        ("--timeout", "nan", "--timeout must be above 0 and at most 86,400, got 'nan'"),
+        ("--timeout", "inf", "--timeout must be above 0 and at most 86,400, got 'inf'"),
+        ("--timeout", "abc", "--timeout must be a number of seconds, got 'abc'"),
+        ("--memory-mb", "abc", "--memory-mb must be an integer, got 'abc'"),
+        ("--memory-mb", "99999", "--memory-mb must be above 0 and at most 4,096, got '99999'"),
+    ],
+)
+def test_bad_limit_flags_are_named(
+    cli_misbehave: Any, capsys: Any, flag: str, value: str, expected: str
+) -> None:
+    code, out, _ = cli_misbehave("x", "--json", flag, value, capsys=capsys)
+    assert code == 1
+    assert (out["error"]["kind"], out["error"]["stage"]) == ("invalid_argument", "cli")
+    assert out["error"]["message"].endswith(expected)
+    code, out, err = cli_misbehave("x", flag, value, capsys=capsys)
+    assert (code, out) == (1, "")
+    assert err.endswith(f"{expected}\n")
+    assert err.count("\n") == 1
 
 
 def test_unexpected_exceptions_become_json(
@@ -144,13 +167,29 @@ def test_missing_file(capsys: Any, tmp_path: Path) -> None:
 
 
 def test_not_a_pdf(capsys: Any, tmp_path: Path) -> None:
-    page = tmp_path / "agenda.pdf"
-    page.write_text("<!DOCTYPE html><html>Please log in</html>")
-    code = _cli.main(["extract", str(page), "--json"])
+    fake = tmp_path / "agenda.pdf"
+    fake.write_bytes(b"\x00\x01 not a document")
+    code = _cli.main(["extract", str(fake), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 1
     assert (out["error"]["kind"], out["error"]["stage"]) == ("unsupported_format", "detect")
-    assert "HTML" in out["error"]["message"]
+    assert "unknown format" in out["error"]["message"]
+
+
+def test_html_and_text_work_after_install(capsys: Any, tmp_path: Path) -> None:
+    """The HTML and plain-text plugins ship in the package: no $CONDUCTOR_PLUGIN_PATH."""
+    page = tmp_path / "agenda.pdf"  # the extension is only a hint; the bytes are HTML
+    page.write_text("<!DOCTYPE html><html><body><h1>Please log in</h1></body></html>")
+    assert _cli.main(["extract", str(page), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["format"] == "html"
+    assert "Please log in" in out["pages"][0]["text"]
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Item 1. Call to order.\n")
+    assert _cli.main(["extract", str(notes), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["format"] == "text"
+    assert out["pages"][0]["text"].startswith("Item 1. Call to order.")
 
 
 def test_unknown_flag_is_a_usage_error(capsys: Any) -> None:
@@ -309,7 +348,7 @@ def test_chunk_extraction_errors_are_json_as_in_extract(capsys: Any, tmp_path: P
     assert code == 1
     assert (out["error"]["kind"], out["error"]["stage"]) == ("io_error", "read")
     page = tmp_path / "agenda.pdf"
-    page.write_text("<html><body>Please log in</body></html>")
+    page.write_bytes(b"\x00\x01 not a document")  # HTML would go to the shipped plugin
     code = _cli.main(["chunk", str(page), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert (code, out["error"]["kind"]) == (1, "unsupported_format")

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conductor import UnsupportedFormatError, detect_format
+from conductor._detect import detect_format as builtin_detect_format
 from conductor._detect import detect_path
 
 
@@ -58,8 +59,9 @@ def test_docx() -> None:
     ],
 )
 def test_unsupported_formats_are_named(data: bytes, found: str) -> None:
+    # The built-in formats only: HTML is a format once the shipped HTML plugin loads.
     with pytest.raises(UnsupportedFormatError) as info:
-        detect_format(data)
+        builtin_detect_format(data)
     assert found.lower() in info.value.message.lower()
     assert info.value.stage == "detect"
     assert info.value.kind == "unsupported_format"
@@ -82,3 +84,16 @@ def test_detect_path_matches_detect_format(tmp_path: Path, make_pdf) -> None:  #
     assert detect_path(docx) == "docx"
     with pytest.raises(UnsupportedFormatError, match="Excel"):
         detect_path(xlsx)
+
+
+def test_unknown_format_hint_lists_the_installed_formats(dropin_dir: Path) -> None:
+    from conductor._registry import Registry
+
+    garbage = b"\x00\x01garbage"
+    with pytest.raises(UnsupportedFormatError) as info:
+        Registry(entry_points=False, plugin_path=[]).detector.detect(garbage)
+    assert info.value.hint.startswith("the installed plugins extract: docx, pdf; ")
+    assert "only PDF" not in info.value.hint
+    with pytest.raises(UnsupportedFormatError) as info:
+        Registry(entry_points=False, plugin_path=[dropin_dir]).detector.detect(garbage)
+    assert info.value.hint.startswith("the installed plugins extract: docx, html, pdf, text; ")

@@ -380,6 +380,24 @@ def test_real_listing_page_is_not_a_document(server: FaultServer, corpus: Path) 
     assert "documents, not one" in err.message
 
 
+def test_with_html_documents_a_page_is_the_document(
+    server: FaultServer, corpus: Path, pdf: bytes
+) -> None:
+    page = (corpus / "html" / "cityscrapersakr__akr_city_council.html").read_bytes()
+    server.route("/council", Reply(body=page, content_type="text/html; charset=utf-8"))
+    got = fetch(config(server), server.url("/council"), html_documents=True)
+    assert got.path is not None
+    assert got.path.read_bytes() == page
+    assert got.sha256 == hashlib.sha256(page).hexdigest()
+    assert got.content_type == "text/html; charset=utf-8"
+    got.discard()
+    # an interstitial with one document link is still followed
+    one = PAGE.format(links='<a href="/packet.pdf">Agenda packet</a>')
+    server.route("/meeting/9", Reply(body=one.encode(), content_type=HTML))
+    server.route("/packet.pdf", Reply(body=pdf))
+    assert_pdf(fetch(config(server), server.url("/meeting/9"), html_documents=True), pdf)
+
+
 def test_interstitial_is_followed_one_level_only(server: FaultServer) -> None:
     server.route("/p1", Reply(body=PAGE.format(links='<a href="/p2.pdf">x</a>').encode()))
     server.route("/p2.pdf", Reply(body=PAGE.format(links='<a href="/p3.pdf">x</a>').encode()))

@@ -95,6 +95,29 @@ def test_limits_reject_bad_values(kwargs: dict[str, object]) -> None:
         Limits(**kwargs)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timeout_s": float("nan")}, "Limits.timeout_s must be positive and finite, got nan"),
+        ({"timeout_s": float("inf")}, "Limits.timeout_s must be positive and finite, got inf"),
+        ({"timeout_s": 86_401}, "Limits.timeout_s must be at most 86,400, got 86401"),
+        ({"memory_mb": 1.5}, "Limits.memory_mb must be an integer, got 1.5"),
+        ({"memory_mb": 4097}, "Limits.memory_mb must be at most 4,096, got 4097"),
+        ({"max_bytes": float("inf")}, "Limits.max_bytes must be an integer, got inf"),
+        ({"timeout_s": "5"}, "Limits.timeout_s must be a number, got '5'"),
+    ],
+)
+def test_limits_are_finite_and_within_ceilings(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=r"^Limits\.") as info:
+        Limits(**kwargs)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_limits_at_their_ceilings_are_accepted() -> None:
+    limits = Limits(memory_mb=4096, timeout_s=86_400, max_pages=(1 << 32) - 1)
+    assert (limits.memory_mb, limits.timeout_s) == (4096, 86_400)
+
+
 def test_limits_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Limits().memory_mb = 5  # type: ignore[misc]

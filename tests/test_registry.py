@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from conductor import Extractor, Limits, PluginFailureError
+from conductor import Extractor, Limits, MemoryLimitError, PluginFailureError
 from conductor._builtin import COMPONENTS
 from conductor._hookspecs import PluginInfo, PluginSpec, hookimpl
 from conductor._registry import HOST_API_VERSION, Registry, check_api_version, check_info
+from conftest import MakePdf
 
 
 class _Claims:
@@ -120,3 +121,34 @@ def test_missing_component_file_is_a_load_failure(tmp_path: Path) -> None:
         extractor.extract(b"hello", format="misbehave")
     assert info.value.stage == "load"
     assert "build_plugins" in info.value.hint
+
+
+def test_a_limit_hit_while_loading_fails_the_document_not_the_plugin(
+    make_pdf: MakePdf, tmp_path: Path
+) -> None:
+    """A 1 MiB memory limit fails the PDF plugin's info() call: that is each document's
+    memory_limit error, and the plugin stays registered for the next document."""
+    extractor = Extractor(
+        Limits(memory_mb=1), registry=Registry(entry_points=False), cache_dir=tmp_path
+    )
+    pdf = make_pdf(["hello"])
+    for name in ("first.pdf", "second.pdf"):
+        with pytest.raises(MemoryLimitError) as info:
+            extractor.extract(pdf, name=name)
+        assert info.value.document == name
+        assert "1 MiB memory limit" in info.value.message
+    assert extractor.registry.plugin_for("pdf") is not None
+    assert not extractor.registry.rejected
+    extractor.check_plugins()
+    assert [r.name for r in extractor.registry.rejected] == []
+
+
+def test_load_failures_name_the_document(tmp_path: Path) -> None:
+    ghost = PluginSpec("ghost", ("misbehave",), tmp_path / "ghost.wasm")
+    extractor = Extractor(
+        Limits(), registry=Registry([_Claims(ghost)], entry_points=False), cache_dir=tmp_path
+    )
+    with pytest.raises(PluginFailureError) as info:
+        extractor.extract(b"hello", format="misbehave", name="minutes.txt")
+    assert info.value.document == "minutes.txt"
+    assert str(info.value).startswith("minutes.txt: plugin 'ghost': cannot read its component")

@@ -49,9 +49,21 @@ def test_wheel_ships_components_and_types(wheel: Path) -> None:
     assert "conductor/py.typed" in names
     assert packed == COMPONENT.read_bytes()
     assert packed[:4] == b"\0asm"
+    # The HTML and plain-text drop-ins ship as folders of the package's plugin directory.
+    for name in ("html", "plaintext"):
+        folder = ROOT / "host" / "conductor" / "_plugins" / name
+        for file in (f"{name}.wasm", "plugin.toml"):
+            assert (
+                zf_read(wheel, f"conductor/_plugins/{name}/{file}") == (folder / file).read_bytes()
+            )
     # Test-only components stay out of the package.
     assert not any("misbehave" in n for n in names), sorted(names)
     assert not any(n.endswith((".rs", "Cargo.toml")) for n in names)
+
+
+def zf_read(wheel: Path, name: str) -> bytes:
+    with zipfile.ZipFile(wheel) as zf:
+        return zf.read(name)
 
 
 def test_wheel_declares_the_cli_and_runtime_dependencies(wheel: Path) -> None:

@@ -9,6 +9,10 @@ from ._hookspecs import PluginSpec, hookimpl
 
 COMPONENTS = Path(__file__).resolve().parent / "_components"
 
+PLUGINS = Path(__file__).resolve().parent / "_plugins"
+"""The package's plugin directory: the HTML and plain-text drop-ins, shipped in the wheel
+and loaded as plugin folders (``plugin.toml`` beside the component) ranked as built-ins."""
+
 CHUNKER = COMPONENTS / "chunker.wasm"
 """The chunker component (world ``chunker``; not a format plugin, so not registered)."""
 

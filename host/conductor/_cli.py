@@ -13,7 +13,8 @@ after a ``--- CHUNK i (pages a-b, N tokens, section S) ---`` line.
 or reads (paths; ``-`` reads one source per line from stdin), extracts, chunks and stores
 each in SQLite (default ``conductor.sqlite``); with ``--json`` one line per source as each
 finishes (``Result.to_json_line()``), else a progress line on a terminal's stderr and a
-summary. Exit 0 when every source succeeded, 1 when any failed.
+summary. Exit 0 when every source succeeded, 1 when any failed. Also the chunk flags,
+``--memory-mb``, ``--timeout`` and ``--rate R`` (requests per second per host).
 
 ``conductor show [--db FILE] [--json]``: the stored documents and the recorded failures.
 
@@ -25,14 +26,18 @@ rejected with the reason (shape: :func:`conductor._listing.describe_plugins`).
 for that format, over ``$CONDUCTOR_PIN``; ``$CONDUCTOR_PLUGIN_PATH`` adds plugin directories.
 
 Failure of any kind: exit 1 with ``{"error": {"kind", "stage", "message"}}`` on stdout
-under ``--json``, else one line on stderr; never a traceback.
+under ``--json``, else one line on stderr; never a traceback. Ctrl-C: ``conductor:
+interrupted`` (kind ``cancelled``), exit 130 (:mod:`conductor._interrupt` says why the
+wasm calls run off the main thread).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import sys
 import time
 from dataclasses import asdict, replace
@@ -40,13 +45,17 @@ from typing import Any, NoReturn
 
 from ._chunk import ENCODINGS, check_config
 from ._db import Database
-from ._errors import ConductorError, DatabaseError
+from ._errors import ConductorError
 from ._extract import Extractor
 from ._fetch import FetchConfig
+from ._interrupt import INTERRUPTED_EXIT, run_off_main_thread
 from ._listing import describe_plugins, format_plugins
-from ._models import Chunk, Limits
+from ._models import LIMITS_CEILINGS, Chunk, Document, Limits
 from ._pipeline import Conductor
 from ._registry import PIN_ENV, parse_pins
+from ._results import ChunkConfig
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class _UsageError(Exception):
@@ -66,8 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("path", help="the document (PDF, DOCX, or a plugin's format)")
     _add_pin(common)
     common.add_argument("--pages", help="a page range A-B, or one page N (1-based, inclusive)")
-    common.add_argument("--memory-mb", help="plugin memory limit in MiB (default 1024)")
-    common.add_argument("--timeout", help="deadline in seconds per plugin call (default 120)")
+    _add_limit_flags(common)
     ext = commands.add_parser(
         "extract", parents=[common], help="extract a document's text, page by page"
     )
@@ -77,16 +85,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--json", action="store_true", help="print the chunks as one JSON object")
     _add_batch_commands(commands)
-    chk.add_argument("--max-tokens", default="512", help="most tokens per chunk (default 512)")
-    chk.add_argument(
+    _add_chunk_flags(chk)
+    return parser
+
+
+def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--memory-mb", help="plugin memory limit per document in MiB (default 768)")
+    parser.add_argument("--timeout", help="deadline in seconds per document (default 120)")
+
+
+def _add_chunk_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-tokens", default="512", help="most tokens per chunk (default 512)")
+    parser.add_argument(
         "--overlap", default="0", help="tokens repeated from the previous chunk (default 0)"
     )
-    chk.add_argument(
+    parser.add_argument(
         "--encoding",
         default=ENCODINGS[0],
         help=f"tokenizer: {' or '.join(ENCODINGS)} (default {ENCODINGS[0]})",
     )
-    return parser
+
+
+def _add_process_flags(proc: argparse.ArgumentParser) -> None:
+    """What ``Conductor`` and ``FetchConfig`` take that a batch from the shell needs."""
+    _add_chunk_flags(proc)
+    _add_limit_flags(proc)
+    proc.add_argument(
+        "--rate",
+        help="requests per second to each host (default 0.5; inf for no limit)",
+    )
 
 
 def _add_pin(parser: argparse.ArgumentParser) -> None:
@@ -122,15 +149,30 @@ def parse_pages(value: str) -> tuple[int, int]:
 
 
 def _limits(args: argparse.Namespace) -> Limits:
+    """``Limits`` with ``--memory-mb`` and ``--timeout``; each bad value names its flag."""
     limits = Limits()
-    try:
-        if args.memory_mb is not None:
-            limits = replace(limits, memory_mb=int(args.memory_mb))
-        if args.timeout is not None:
-            limits = replace(limits, timeout_s=float(args.timeout))
-    except ValueError as e:
-        raise _UsageError(f"bad limit: {e}") from None
+    if args.memory_mb is not None:
+        memory_mb = _int_arg("--memory-mb", args.memory_mb)
+        limits = _limit(limits, "--memory-mb", "memory_mb", memory_mb, args.memory_mb)
+    if args.timeout is not None:
+        try:
+            timeout_s = float(args.timeout)
+        except ValueError:
+            raise _UsageError(
+                f"--timeout must be a number of seconds, got {args.timeout!r}"
+            ) from None
+        limits = _limit(limits, "--timeout", "timeout_s", timeout_s, args.timeout)
     return limits
+
+
+def _limit(limits: Limits, flag: str, field: str, value: float, given: str) -> Limits:
+    try:
+        return replace(limits, **{field: value})  # type: ignore[arg-type]
+    except ValueError:
+        ceiling = LIMITS_CEILINGS[field]
+        raise _UsageError(
+            f"{flag} must be above 0 and at most {ceiling:,}, got {given!r}"
+        ) from None
 
 
 def _int_arg(flag: str, value: str) -> int:
@@ -140,14 +182,14 @@ def _int_arg(flag: str, value: str) -> int:
         raise _UsageError(f"{flag} must be an integer, got {value!r}") from None
 
 
-def _chunk_config(args: argparse.Namespace) -> dict[str, Any]:
+def _chunk_config(args: argparse.Namespace, document: str) -> dict[str, Any]:
     config: dict[str, Any] = {
         "max_tokens": _int_arg("--max-tokens", args.max_tokens),
         "overlap_tokens": _int_arg("--overlap", args.overlap),
         "encoding": args.encoding,
         "respect_paragraphs": True,
     }
-    check_config(**config, document=args.path)  # before extracting: fail fast
+    check_config(**config, document=document)  # before extracting: fail fast
     return config
 
 
@@ -161,7 +203,7 @@ def _chunk_header(chunk: Chunk) -> str:
 
 def _run(args: argparse.Namespace) -> None:
     pages = parse_pages(args.pages) if args.pages is not None else None
-    config = _chunk_config(args) if args.command == "chunk" else None
+    config = _chunk_config(args, args.path) if args.command == "chunk" else None
     extractor = Extractor(_limits(args), pins=_pins(args))
     document = extractor.extract(args.path, pages=pages)
     out = sys.stdout
@@ -171,6 +213,7 @@ def _run(args: argparse.Namespace) -> None:
         else:
             for page in document.pages:
                 out.write(f"--- PAGE {page.number} ---\n{page.text}\n")
+            _report(document)
         return
     chunks = extractor.chunk(document, **config)
     if args.json:
@@ -184,6 +227,39 @@ def _run(args: argparse.Namespace) -> None:
     else:
         for c in chunks:
             out.write(f"{_chunk_header(c)}\n{c.text}\n")
+        _report(document)
+
+
+def _report(document: Document) -> None:
+    """Text mode: what JSON carries in ``warnings`` and ``needs_ocr``, on stderr, so that
+    a scanned PDF's empty pages or a page range past the end are not a silent success."""
+    for w in document.warnings:
+        where = f" (page {w.page})" if w.page is not None else ""
+        print(f"conductor: {document.source}: warning{where}: {w.message}", file=sys.stderr)
+    ocr = [p for p in document.pages if p.needs_ocr]
+    if ocr:
+        reasons = sorted({(p.ocr_reason or "unknown").replace("_", " ") for p in ocr})
+        print(
+            f"conductor: {document.source}: {len(ocr)} of {_plural(len(document.pages), 'page')}"
+            f" need OCR ({', '.join(reasons)}): pages {_spans([p.number for p in ocr])}",
+            file=sys.stderr,
+        )
+
+
+def _spans(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``"1-3, 5"``."""
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in spans)
+
+
+def _plural(count: int, noun: str, width: int = 0) -> str:
+    """``1 page``, ``2 pages``; ``width`` right-aligns the number (columns)."""
+    return f"{count:>{width}} {noun}{'' if count == 1 else 's'}"
 
 
 def _fail(as_json: bool, kind: str, stage: str, message: str) -> int:
@@ -192,6 +268,16 @@ def _fail(as_json: bool, kind: str, stage: str, message: str) -> int:
     else:
         print(f"conductor: {message}", file=sys.stderr)
     return 1
+
+
+def _interrupted(as_json: bool) -> NoReturn:
+    """Ctrl-C: says so and ends the process at once. The work thread is still inside a
+    wasm call; a normal exit would finalize the interpreter under it (its host callbacks
+    would then fail in Rust frames: a panic message)."""
+    _fail(as_json, "cancelled", "cli", "interrupted")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(INTERRUPTED_EXIT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -212,8 +298,10 @@ def _main(argv: list[str] | None) -> int:
     if args.command in ("process", "show", "plugins"):
         return _batch_main(args)
     try:
-        _run(args)
+        run_off_main_thread(lambda: _run(args))
         return 0
+    except KeyboardInterrupt:
+        _interrupted(as_json)
     except _UsageError as e:
         return _fail(as_json, "invalid_argument", "cli", f"{args.path}: {e}")
     except ConductorError as e:
@@ -242,9 +330,23 @@ def _add_batch_commands(commands: Any) -> None:
     proc.add_argument("--db", default="conductor.sqlite", help="database file")
     proc.add_argument("--concurrency", help="documents downloading at once (default 5)")
     proc.add_argument("--json", action="store_true", help="one JSON line per source")
-    show = commands.add_parser("show", help="list the documents and failures in a database")
-    show.add_argument("--db", default="conductor.sqlite", help="database file")
+    _add_process_flags(proc)
+    proc.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also retry sources whose last failure is not due for a retry, or permanent",
+    )
+    show = commands.add_parser(
+        "show", help="list the documents and failures in a database, or show one document"
+    )
+    show.add_argument(
+        "document", nargs="?", metavar="SHA256", help="one document (a unique prefix will do)"
+    )
+    show.add_argument("--db", default="conductor.sqlite", help="database file (only read)")
     show.add_argument("--json", action="store_true", help="print one JSON object")
+    what = show.add_mutually_exclusive_group()
+    what.add_argument("--text", action="store_true", help="print the document's text, by page")
+    what.add_argument("--chunks", action="store_true", help="print the document's chunks")
     _add_pin(proc)
     plugins = commands.add_parser(
         "plugins", help="list the plugins found, what they handle, and the rejected ones"
@@ -259,7 +361,11 @@ def _batch_main(args: argparse.Namespace) -> int:
         if args.command == "process":
             return _process(args)
         if args.command == "plugins":
-            listing = describe_plugins(Extractor(pins=_pins(args)))
+            # Listing loads every plugin (wasm calls): off the main thread, as in _main.
+            try:
+                listing = run_off_main_thread(lambda: describe_plugins(Extractor(pins=_pins(args))))
+            except KeyboardInterrupt:
+                _interrupted(as_json)
             print(json.dumps(listing) if args.json else format_plugins(listing))
             return 0
         _show(args)
@@ -270,7 +376,8 @@ def _batch_main(args: argparse.Namespace) -> int:
         error = e.to_dict()
         return _fail(as_json, error["kind"], error["stage"], error["message"])
     except KeyboardInterrupt:
-        return _fail(as_json, "cancelled", "cli", "interrupted")
+        _fail(as_json, "cancelled", "cli", "interrupted")
+        return INTERRUPTED_EXIT
     except BrokenPipeError:
         raise
     except Exception as e:
@@ -293,9 +400,23 @@ def _sources(values: list[str]) -> list[str]:
     return sources
 
 
+def _rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if not rate > 0:  # also nan
+        raise _UsageError(
+            f"--rate must be a number of requests per second above 0 (inf for no limit), "
+            f"got {value!r}"
+        )
+    return rate
+
+
 def _item(source: str) -> dict[str, str]:
-    lower = source.lower()
-    if lower.startswith(("http://", "https://")):
+    # Any scheme is a URL: the downloader names the ones it cannot fetch (ftp://), where
+    # reading "ftp://host/a.pdf" as a path would only say "no such file".
+    if _URL.match(source):
         return {"url": source}
     return {"path": source}
 
@@ -307,21 +428,38 @@ def _process(args: argparse.Namespace) -> int:
         if concurrency < 1:
             raise _UsageError(f"--concurrency must be at least 1, got {concurrency}")
         fetch = replace(fetch, concurrency=concurrency)
+    if args.rate is not None:
+        fetch = replace(fetch, rate_per_domain=_rate(args.rate))
+    limits = _limits(args)
+    chunking = ChunkConfig(**_chunk_config(args, "process"))
     sources = _sources(args.sources)
-    conductor = Conductor(database=args.db, fetch=fetch, pins=_pins(args))
+    conductor = Conductor(
+        database=args.db,
+        fetch=fetch,
+        limits=limits,
+        chunking=chunking,
+        pins=_pins(args),
+        retry_failed=args.retry_failed,
+    )
     progress = not args.json and sys.stderr.isatty()
     start = time.monotonic()
-    ok = failed = pages = chunks = 0
+    ok = failed = pages = chunks = ocr = 0
     failures: list[str] = []
     for result in conductor.iter_documents([_item(s) for s in sources]):
         if result.ok:
             ok += 1
             pages += result.page_count or 0
             chunks += len(result.chunks or ())
+            if result.document is not None and any(p.needs_ocr for p in result.document.pages):
+                ocr += 1
         else:
             failed += 1
             if result.error is not None:
-                failures.append(f"{result.source}: {result.error.kind}: {result.error}")
+                e = result.error
+                # The source once: the error's own text starts with it again.
+                failures.append(
+                    f"{result.source}: {e.kind}: {e.message} [stage: {e.stage}; hint: {e.hint}]"
+                )
         if args.json:
             print(result.to_json_line(), flush=True)
         elif progress:
@@ -333,18 +471,21 @@ def _process(args: argparse.Namespace) -> int:
         for line in failures:
             print(f"conductor: {line}", file=sys.stderr)
         print(
-            f"{ok} ok, {failed} failed, {pages} pages, {chunks} chunks, "
+            f"{ok} ok, {failed} failed, {_plural(pages, 'page')}, {_plural(chunks, 'chunk')}, "
+            f"{ocr} need{'s' if ocr == 1 else ''} OCR, "
             f"{time.monotonic() - start:.1f} s (database {args.db})"
         )
     return 1 if failed else 0
 
 
 def _show(args: argparse.Namespace) -> None:
-    if not os.path.isfile(args.db):
-        raise DatabaseError(
-            "no database here", document=args.db, hint="run `conductor process` first, or --db"
-        )
-    with Database(args.db) as db:
+    if (args.text or args.chunks) and args.document is None:
+        raise _UsageError("--text and --chunks show one document: give its SHA256 (or a prefix)")
+    # read-only: showing never creates, migrates or writes the file
+    with Database(args.db, read_only=True) as db:
+        if args.document is not None:
+            _show_document(args, db)
+            return
         documents = db.summary()
         failures = db.failures()
     if args.json:
@@ -358,18 +499,102 @@ def _show(args: argparse.Namespace) -> None:
             )
         )
         return
-    print(f"{len(documents)} documents in {args.db}")
+    ocr = [d for d in documents if d.ocr_pages]
+    print(
+        f"{_plural(len(documents), 'document')} in {args.db}, "
+        f"{len(ocr)} need{'s' if len(ocr) == 1 else ''} OCR"
+    )
     for d in documents:
         label = d.title or d.name
         urls = " ".join(d.urls)
+        needs = f"  ({d.ocr_pages} need OCR)" if d.ocr_pages else ""
         print(
-            f"{d.sha256[:12]}  {d.format:<4}  {d.page_count:>4} pages  {d.chunks:>5} chunks  "
-            f"{label}" + (f"  {urls}" if urls else "")
+            f"{d.sha256[:12]}  {d.format:<4}  {_plural(d.page_count, 'page', 4)}  "
+            f"{_plural(d.chunks, 'chunk', 5)}  "
+            f"{label}" + (f"  {urls}" if urls else "") + needs
         )
     if failures:
-        print(f"{len(failures)} failures")
+        print(_plural(len(failures), "failure"))
         for f in failures:
             print(f"{f.key}  {f.stage}/{f.kind}  {f.attempts}x  {f.message}")
+
+
+def _show_document(args: argparse.Namespace, db: Database) -> None:
+    """``show SHA256``: one document's summary, text (``--text``) or chunks (``--chunks``),
+    in the shapes of ``extract`` and ``chunk``."""
+    prefix = args.document
+    found = db.find_documents(prefix)
+    if not found:
+        raise _UsageError(f"no stored document's sha256 starts with {prefix!r} (in {args.db})")
+    if len(found) > 1:
+        shown = ", ".join(s[:16] for s in found[:5]) + (", ..." if len(found) > 5 else "")
+        raise _UsageError(f"{prefix!r} is the start of {len(found)} documents' sha256: {shown}")
+    (sha,) = found
+    document = db.load_document(sha)
+    assert document is not None
+    out = sys.stdout
+    if args.text:
+        if args.json:
+            print(json.dumps(document.to_dict(), ensure_ascii=False))
+        else:
+            for page in document.pages:
+                out.write(f"--- PAGE {page.number} ---\n{page.text}\n")
+        return
+    if args.chunks:
+        chunks = db.load_chunks(sha)  # the latest stored chunking
+        if args.json:
+            result = {
+                "source": document.source,
+                "format": document.format,
+                "page_count": document.page_count,
+                "chunks": [c.to_dict() for c in chunks],
+            }
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            for c in chunks:
+                out.write(f"{_chunk_header(c)}\n{c.text}\n")
+        return
+    (summary,) = [d for d in db.summary() if d.sha256 == sha]
+    chunkings = db.chunkings(sha)
+    ocr = [p for p in document.pages if p.needs_ocr]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "document": asdict(summary),
+                    "pages": [
+                        {
+                            "number": p.number,
+                            "chars": p.chars,
+                            "needs_ocr": p.needs_ocr,
+                            "ocr_reason": p.ocr_reason,
+                        }
+                        for p in document.pages
+                    ],
+                    "chunkings": [{"key": k, "chunks": n} for k, n in chunkings],
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    print(f"{sha}  {document.format}  {_plural(document.page_count, 'page')}  {document.source}")
+    if summary.title:
+        print(f"title: {summary.title}")
+    print(f"extracted by: {summary.extractor or 'unknown plugin version'}")
+    for url in summary.urls:
+        print(f"url: {url}")
+    if ocr:
+        print(
+            f"{_plural(len(ocr), 'page')} need OCR: "
+            + ", ".join(f"{p.number} ({p.ocr_reason or 'no text'})" for p in ocr)
+        )
+    else:
+        print("no page needs OCR")
+    for key, n in chunkings:
+        print(f"{_plural(n, 'chunk')}: {key}")
+    if not chunkings:
+        print("no chunks stored")
+    print("(--text prints its text, --chunks its chunks; --json for JSON)")
 
 
 if __name__ == "__main__":

@@ -99,6 +99,24 @@ class Detector:
         media_type: str | None,
         filename: str | None,
     ) -> str:
+        try:
+            return self._classify_head(head, opener, media_type, filename)
+        except UnsupportedFormatError as e:
+            if e.hint == UnsupportedFormatError.default_hint:
+                # Say what *this* installation can extract, not a fixed list.
+                e.hint = (
+                    f"the installed plugins extract: {', '.join(self.formats) or 'nothing'}; "
+                    "`conductor plugins` lists them, docs/plugins.md says how to add one"
+                )
+            raise
+
+    def _classify_head(
+        self,
+        head: bytes,
+        opener: Callable[[], IO[bytes]],
+        media_type: str | None,
+        filename: str | None,
+    ) -> str:
         if not head:
             raise UnsupportedFormatError("the document is empty (0 bytes)")
         members = _zip_members(opener) if head.startswith(_ZIP) else None

@@ -33,6 +33,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+UNNAMED_DOCUMENT = "<document>"
+"""``ConductorError.document`` when the raiser did not know the document's name."""
+
 
 class ConductorError(Exception):
     """Base of every error the conductor raises on purpose."""
@@ -50,7 +53,7 @@ class ConductorError(Exception):
         hint: str | None = None,
     ) -> None:
         self.message = message
-        self.document = document or "<document>"
+        self.document = document or UNNAMED_DOCUMENT
         self.stage = stage or self.default_stage
         self.hint = hint or self.default_hint
         super().__init__(self.message)
@@ -87,7 +90,7 @@ class UnsupportedFormatError(ConductorError):
 
     kind = "unsupported_format"
     default_stage = "detect"
-    default_hint = "only PDF (and DOCX, when its plugin is installed) can be extracted"
+    default_hint = "no installed plugin handles it; `conductor plugins` lists what is installed"
 
 
 class CorruptDocumentError(ConductorError):
@@ -238,6 +241,7 @@ class CancelledError(ConductorError):
 
 
 __all__ = [
+    "UNNAMED_DOCUMENT",
     "AccessDeniedError",
     "CancelledError",
     "CircuitOpenError",

@@ -15,14 +15,18 @@ from pathlib import Path
 from ._builtin import CHUNKER
 from ._chunk import Chunker, Encoding
 from ._convert import (
+    EXTRACT_JSON,
     MalformedOutputError,
+    document_from_json,
     document_from_wit,
     error_from_wit,
+    extract_export,
     info_from_wit,
     options_to_wit,
     split_result,
 )
 from ._errors import (
+    UNNAMED_DOCUMENT,
     ConductorError,
     ExtractTimeoutError,
     PluginFailureError,
@@ -34,8 +38,10 @@ from ._models import Chunk, Document, ExtractWarning, Limits
 from ._parallel import (
     HEAD_PAGES,
     estimate_page_count,
+    memory_share,
     merge_documents,
     open_ranges,
+    range_workers,
     split_ranges,
 )
 from ._registry import Registry, check_info
@@ -60,7 +66,7 @@ class Extractor:
     sandboxed instance.
 
     :param limits: bounds for every extraction (default :class:`Limits()`); a plugin's
-        manifest may override them for that plugin.
+        manifest may lower them (never raise them) for that plugin.
     :param registry: where plugins come from (default: a :class:`Registry` of the
         built-ins, entry points and plugin directories, with ``plugin_path`` and ``pins``).
     :param plugin_path: plugin directories (default ``$CONDUCTOR_PLUGIN_PATH`` and the
@@ -71,7 +77,9 @@ class Extractor:
     :param page_workers: instances extracting one large document at once, each on a page
         range (default: the CPU count; 1 turns page-parallel extraction off). Only for
         plugins that declare it (``page-parallel``; the PDF plugin) and documents of at
-        least :data:`PARALLEL_MIN_BYTES`. Each instance has ``Limits.memory_mb``.
+        least :data:`PARALLEL_MIN_BYTES`. The instances of one document share its
+        ``Limits.memory_mb`` (fewer run when a share would be too small for the file), so
+        a document never takes more than the limit, however it is split.
     """
 
     def __init__(
@@ -174,19 +182,24 @@ class Extractor:
         """The document in page ranges on :attr:`page_workers` threads, each range in its
         own instance: all at once when the file shows its page count, else after a first
         call on :data:`HEAD_PAGES` pages that learns it."""
+        workers = range_workers(self.page_workers, call.limits.memory_mb, call.source.size)
+        if workers < 2:
+            return self._call(call, None)
         estimate = estimate_page_count(call.source.path, call.format, limit=call.limits.max_pages)
-        ranges = open_ranges(estimate, self.page_workers, call.limits.max_pages)
+        ranges = open_ranges(estimate, workers, call.limits.max_pages)
         if ranges:
             return merge_documents(self._call_ranges(call, ranges), open_ended=True)
         head = self._call(call, (1, HEAD_PAGES))
-        ranges = split_ranges(HEAD_PAGES + 1, head.metadata.page_count, self.page_workers)
+        ranges = split_ranges(HEAD_PAGES + 1, head.metadata.page_count, workers)
         if not ranges:
             return head
         return merge_documents([head, *self._call_ranges(call, ranges)])
 
     def _call_ranges(self, call: _Call, ranges: list[tuple[int, int]]) -> list[Document]:
         """The ranges' documents in order: the first on this thread, the others on the
-        page pool."""
+        page pool; each instance has its share of the document's memory limit."""
+        share = memory_share(call.limits.memory_mb, len(ranges))
+        call = replace(call, limits=replace(call.limits, memory_mb=share))
         pool = self._page_pool()
         futures = [pool.submit(self._call, call, r) for r in ranges[1:]]
         try:
@@ -225,12 +238,16 @@ class Extractor:
         # The call's deadline is what is left of the document's, so that ranges run
         # after the first still end by it.
         call_limits = CallLimits(limits.memory_mb, limits.timeout_s, limits.max_wasm_stack, left)
-        out = runner.call("extract", options, stdin=src.path, limits=call_limits, document=src.name)
+        # extract-json when the plugin has it (0.3.0): the same document, lifted far cheaper.
+        export = extract_export(runner.exports)
+        as_json = export == EXTRACT_JSON
+        out = runner.call(export, options, stdin=src.path, limits=call_limits, document=src.name)
         try:
-            value, error = split_result(out.value)
+            value, error = split_result(out.value, ok=str) if as_json else split_result(out.value)
             if error is not None:
                 raise error_from_wit(*error, document=src.name, plugin=spec.name)
-            return document_from_wit(value, source=src.name, format=call.format, sha256=src.sha256)
+            convert = document_from_json if as_json else document_from_wit
+            return convert(value, source=src.name, format=call.format, sha256=src.sha256)
         except MalformedOutputError as e:
             raise PluginFailureError(
                 f"plugin {spec.name!r} returned output that breaks the contract: {e}",
@@ -265,17 +282,28 @@ class Extractor:
         for plugin in self.registry.plugins:
             try:
                 self._runner(plugin.spec, document=f"<plugin {plugin.spec.name}>")
-            except ConductorError as e:
+            except PluginFailureError as e:
                 self.registry.reject(plugin.spec, e.message)
+            except ConductorError as e:
+                # A limit hit while loading (memory, deadline) says nothing about the
+                # plugin: it stays, and the next use tries again.
+                log.warning("plugin %r did not load within the limits: %s", plugin.spec.name, e)
 
     def _load(self, fmt: str, *, document: str) -> tuple[PluginSpec, Runner]:
-        """The first candidate plugin for ``fmt`` that loads; broken ones are rejected."""
+        """The first candidate plugin for ``fmt`` that loads; broken ones are rejected.
+
+        Only the plugin's own failure (:class:`PluginFailureError`: its component does
+        not compile, is of the wrong world or API version, traps in ``info()``, or
+        disagrees with its manifest) rejects it. A limit hit while loading it (memory,
+        deadline) is this document's error: it is raised, and the next document tries
+        the plugin again.
+        """
         candidates = self.registry.candidates(fmt)
         failure: ConductorError | None = None
         for spec in candidates:
             try:
                 return spec, self._runner(spec, document=document)
-            except ConductorError as e:
+            except PluginFailureError as e:
                 log.warning("plugin %r is broken, trying the next one: %s", spec.name, e)
                 self.registry.reject(spec, e.message)
                 failure = e
@@ -296,8 +324,14 @@ class Extractor:
         runners: dict[Path, Runner] = self._local.__dict__.setdefault("runners", {})
         runner = runners.get(spec.component_path)
         if runner is None:
-            runner = self._sandbox.runner(spec.component_path, plugin=spec.name)
-            self._verify(spec, runner, document=document)
+            try:
+                runner = self._sandbox.runner(spec.component_path, plugin=spec.name)
+                self._verify(spec, runner, document=document)
+            except ConductorError as e:
+                # The sandbox and the version check do not know which document asked.
+                if e.document == UNNAMED_DOCUMENT:
+                    e.document = document
+                raise
             runners[spec.component_path] = runner
         return runner
 
@@ -337,11 +371,17 @@ class _Call:
 
 
 def with_overrides(limits: Limits, spec: PluginSpec) -> Limits:
-    """``limits`` with the plugin's manifest overrides applied (already under the
-    host's ceilings, see :data:`conductor._manifest.LIMIT_CEILINGS`)."""
-    if not spec.limits:
+    """``limits`` lowered where the plugin's manifest asks for less.
+
+    A manifest may only tighten: the caller's limits (``--memory-mb 256``) bind every
+    plugin, and a drop-in cannot grant itself more memory or time than the caller gave.
+    """
+    lowered = {
+        field: value for field, value in spec.limits.items() if value < getattr(limits, field)
+    }
+    if not lowered:
         return limits
-    return replace(limits, **spec.limits)  # type: ignore[arg-type]
+    return replace(limits, **lowered)  # type: ignore[arg-type]
 
 
 def _call_limits(limits: Limits) -> CallLimits:

@@ -40,7 +40,7 @@ class PluginSpec:
     :param format_specs: how to recognise its formats (signatures, media types,
         extensions); a format named in ``formats`` without one is recognised only by the
         specs other plugins give for the same name, or chosen explicitly.
-    :param limits: overrides of :class:`~conductor.Limits` fields for this plugin
+    :param limits: lower values of :class:`~conductor.Limits` fields for this plugin
         (``memory_mb``, ``timeout_s``, ``max_pages``, ``max_chars_per_page``).
     :param page_parallel: the plugin renders a page range faster than the whole document
         and computes document-level fields (metadata, outline) whole on every call, so a

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._errors import ConductorError
 from ._extract import Extractor
 from ._formats import FormatSpec, Signature
 from ._registry import HOST_API_VERSION, Plugin
@@ -37,9 +38,13 @@ def describe_plugins(extractor: Extractor) -> dict[str, Any]:
     "plugins": [{"name", "version", "api_version", "origin", "location", "component",
     "priority", "formats": [{"name", "media_types", "extensions", "magic"}], "limits",
     "active_for": [format, ...]}], "rejected": [{"name", "origin", "location",
-    "reason"}]}``; ``active_for`` lists the formats it is the one dispatched to.
+    "reason"}], "chunker": {"name", "version", "api_version", "component", "error"}}``;
+    ``active_for`` lists the formats it is the one dispatched to. The chunker is not a
+    format plugin, but it is a component the host runs: it is listed on its own, with
+    ``error`` (else ``None``) when it does not load.
     """
     extractor.check_plugins()
+    chunker = _chunker(extractor)
     registry = extractor.registry
     plugins = registry.plugins
 
@@ -72,7 +77,25 @@ def describe_plugins(extractor: Extractor) -> dict[str, Any]:
             {"name": r.name, "origin": r.origin, "location": r.location, "reason": r.reason}
             for r in registry.rejected
         ],
+        "chunker": chunker,
     }
+
+
+def _chunker(extractor: Extractor) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": "chunker",
+        "version": None,
+        "api_version": None,
+        "component": str(extractor.chunker.component),
+        "error": None,
+    }
+    try:
+        info = extractor.chunker.info(extractor.limits)
+    except ConductorError as e:
+        entry["error"] = e.message
+        return entry
+    entry.update(name=info.name, version=info.version, api_version=info.api_version)
+    return entry
 
 
 def format_plugins(listing: dict[str, Any]) -> str:
@@ -90,6 +113,9 @@ def format_plugins(listing: dict[str, Any]) -> str:
         lines.append(f"{len(listing['rejected'])} rejected:")
         for r in listing["rejected"]:
             lines.append(f"  {r['name']} [{r['origin']}] {r['location']}: {r['reason']}")
+    c = listing["chunker"]
+    state = f"cannot load it: {c['error']}" if c["error"] else f"API {c['api_version']}"
+    lines.append(f"chunker {c['version'] or '?'} ({state}) {c['component']}")
     dirs = ", ".join(listing["plugin_path"]) or "none"
     lines.append(f"plugin directories: {dirs}")
     return "\n".join(lines)

@@ -24,7 +24,8 @@ LIMIT_CEILINGS: dict[str, float] = {
     "max_pages": 100_000,
     "max_chars_per_page": 10_000_000,
 }
-"""The most a manifest may ask for: a plugin can raise its own limits, but not past these."""
+"""The most a manifest may name. A manifest only lowers the caller's limits for its plugin
+(see :func:`conductor._extract.with_overrides`); it never raises them."""
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _KEYS = {"name", "version", "api-version", "component", "priority", "description"}

@@ -6,6 +6,7 @@ one element of ``conductor chunk --json``'s ``"chunks"``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,11 +17,26 @@ PAGINATIONS = ("fixed", "page_breaks", "rendered_page_breaks", "single")
 """Values of :attr:`Document.pagination` (WIT ``pagination``, in snake case)."""
 
 
+LIMITS_CEILINGS: dict[str, int] = {
+    "memory_mb": 4096,  # a wasm32 linear memory cannot grow past 4 GiB
+    "timeout_s": 86_400,  # a day: longer is a hang, not a deadline
+    "max_chars_per_page": (1 << 32) - 1,  # WIT u32
+    "max_pages": (1 << 32) - 1,  # WIT u32
+}
+"""The most each :class:`Limits` field may be (fields not named have no ceiling)."""
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one extraction; every field must be positive.
+    """Bounds on one extraction; every field must be positive, finite and at most its
+    :data:`LIMITS_CEILINGS` entry (``ValueError`` otherwise, at construction).
 
-    :param memory_mb: linear memory the plugin may use, in MiB.
+    :param memory_mb: linear memory the plugin may use for one document, in MiB. The
+        default, 768, keeps a whole process under 1 GiB with a hostile document: the
+        host's own ~150 MiB (interpreter, engine, compiled plugins) plus the limit. A
+        document split into page ranges shares it between its instances (see
+        :class:`conductor.Extractor`'s ``page_workers``); a batch running N documents at
+        once can use N times it.
     :param timeout_s: wall-clock deadline for one document, in seconds.
     :param max_chars_per_page: longer page texts are cut (warning ``truncated``).
     :param max_pages: documents with more pages are refused (``TooLargeError``).
@@ -28,7 +44,7 @@ class Limits:
     :param max_wasm_stack: wasm stack for the plugin, in bytes.
     """
 
-    memory_mb: int = 1024
+    memory_mb: int = 768
     timeout_s: float = 120.0
     max_chars_per_page: int = 200_000
     max_pages: int = 10_000
@@ -36,11 +52,19 @@ class Limits:
     max_wasm_stack: int = 1 << 20
 
     def __post_init__(self) -> None:
+        # Checked here, not where the value is used: a nan or inf deadline otherwise
+        # surfaces as an OverflowError deep in the sandbox, a float memory_mb as a
+        # TypeError, both far from the caller's mistake.
         for name, value in asdict(self).items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
-        if self.max_chars_per_page >= 1 << 32 or self.max_pages >= 1 << 32:
-            raise ValueError("Limits.max_chars_per_page and max_pages must fit in 32 bits")
+            real = "a number" if name == "timeout_s" else "an integer"
+            number = isinstance(value, float) if name == "timeout_s" else False
+            if isinstance(value, bool) or not (isinstance(value, int) or number):
+                raise ValueError(f"Limits.{name} must be {real}, got {value!r}")
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"Limits.{name} must be positive and finite, got {value!r}")
+            ceiling = LIMITS_CEILINGS.get(name)
+            if ceiling is not None and value > ceiling:
+                raise ValueError(f"Limits.{name} must be at most {ceiling:,}, got {value!r}")
 
 
 @dataclass

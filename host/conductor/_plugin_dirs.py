@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ._builtin import PLUGINS
 from ._hookspecs import PluginSpec, hookimpl
 from ._manifest import MANIFEST, ManifestError, load_manifest
 
@@ -29,9 +30,11 @@ def user_plugin_dir() -> Path:
 
 
 def default_plugin_path() -> list[Path]:
-    """``$CONDUCTOR_PLUGIN_PATH``'s directories, then :func:`user_plugin_dir`."""
+    """``$CONDUCTOR_PLUGIN_PATH``'s directories, then :func:`user_plugin_dir`, then the
+    package's own (the HTML and plain-text plugins shipped in the wheel; the registry
+    ranks them as built-ins, below every other plugin)."""
     listed = os.environ.get(PATH_ENV, "")
-    return [Path(p) for p in listed.split(os.pathsep) if p] + [user_plugin_dir()]
+    return [Path(p) for p in listed.split(os.pathsep) if p] + [user_plugin_dir(), PLUGINS]
 
 
 @dataclass(frozen=True)

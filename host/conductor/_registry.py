@@ -34,7 +34,7 @@ from ._formats import FormatSpec
 from ._hookspecs import ENTRY_POINT_GROUP, PROJECT, PluginInfo, PluginSpec
 from ._plugin_dirs import DirectoryPlugins, default_plugin_path
 
-HOST_API_VERSION = "0.2.0"
+HOST_API_VERSION = "0.3.0"
 """The ``engagic:conductor`` WIT version this host implements."""
 
 PIN_ENV = "CONDUCTOR_PIN"
@@ -133,6 +133,10 @@ class Registry:
             Rejection(r.name, "directory", str(r.location), r.reason) for r in dirs.rejected
         ]
         manifests = {id(spec): str(path) for spec, path in dirs.found}
+        # The drop-ins shipped in the package's plugin directory (html, plaintext) are
+        # plugin folders like any other, ranked as built-ins: every other plugin for their
+        # format wins over them.
+        shipped = {id(spec) for spec, path in dirs.found if path.parent.parent == _builtin.PLUGINS}
         found: list[Plugin] = []
         for impl in pm.hook.conductor_register_plugins.get_hookimpls():
             origin, location = origins.get(id(impl.plugin), ("caller", impl.plugin_name))
@@ -149,7 +153,7 @@ class Registry:
                 continue
             for spec in specs:
                 where = manifests.get(id(spec), location or str(spec.component_path))
-                plugin = Plugin(spec, origin, where)
+                plugin = Plugin(spec, "builtin" if id(spec) in shipped else origin, where)
                 if spec.api_version is not None:
                     try:
                         check_api_version(spec.api_version)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from ._detect import Detector
 from ._errors import ConductorError, ReadError, TooLargeError
 
 _CHUNK = 1 << 20
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+"""A URL's scheme: such a "path" that is not a file is a URL given to the wrong command."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,13 @@ def _from_path(
     except ConductorError as e:
         raise _named(e, name) from None
     except FileNotFoundError:
+        if _URL.match(path):
+            raise ReadError(
+                "this is a URL, not a file: extract reads a path (or bytes), it does not download",
+                document=name,
+                hint="download and extract URLs with `conductor process URL` "
+                "(Conductor.process_documents([{'url': ...}]) in Python)",
+            ) from None
         raise ReadError("no such file", document=name) from None
     except OSError as e:
         raise ReadError(f"cannot read the file ({e.strerror or e})", document=name) from None

@@ -215,14 +215,16 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         expect_document: bool = True,
+        html_documents: bool = False,
     ) -> Fetched:
         """Downloads ``url`` to a temp file.
 
         With ``etag``/``last_modified`` (from an earlier :class:`Fetched`) the request is
         conditional, and a 304 gives ``Fetched(not_modified=True, path=None)``. With
-        ``expect_document`` an HTML page is not returned: Drive's confirm page is confirmed,
-        a page linking to exactly one document is followed (one level), anything else raises
-        :class:`NotADocumentError`.
+        ``expect_document`` an HTML page is not returned as it is: Drive's confirm page is
+        confirmed, a page linking to exactly one document is followed (one level), and any
+        other page is the document when ``html_documents`` (an HTML plugin is installed:
+        an agenda published as a web page), else raises :class:`NotADocumentError`.
 
         :raises DownloadError: connection failures, 429/5xx after every retry, other 4xx,
             too many redirects, a URL that is not http(s).
@@ -238,7 +240,11 @@ class Fetcher:
         start = self._clock()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise DownloadError(f"cannot download {url!r}: not an http(s) URL", document=url)
+            raise DownloadError(
+                "cannot download it: only http:// and https:// URLs with a host are fetched",
+                document=url,
+                hint="give an http:// or https:// URL, or download it yourself and give the path",
+            )
         host = host_of(url)
         trial = self.breaker.before(host, url)
         call = _Call(url, etag, last_modified, deadline=float("inf"))
@@ -247,7 +253,7 @@ class Fetcher:
                 call.deadline = self._clock() + self.config.total_timeout_s
                 try:
                     async with asyncio.timeout(self.config.total_timeout_s):
-                        result = await self._fetch(call, expect_document)
+                        result = await self._fetch(call, expect_document, html_documents)
                 except TimeoutError:
                     raise DownloadTimeoutError(
                         f"the download took longer than total_timeout_s="
@@ -273,7 +279,7 @@ class Fetcher:
 
     # -- one document: rewriting, interstitials ----------------------------------------
 
-    async def _fetch(self, call: _Call, expect_document: bool) -> Fetched:
+    async def _fetch(self, call: _Call, expect_document: bool, html_documents: bool) -> Fetched:
         hop = await self._follow(rewrite_url(call.url), call)
         confirmed = followed = False
         while isinstance(hop, _Body) and expect_document:
@@ -289,6 +295,8 @@ class Fetcher:
                 if target is None:
                     links = document_links(page)
                     if followed or len(links) != 1:
+                        if html_documents:
+                            break  # the page itself is the document, for the HTML plugin
                         raise NotADocumentError(
                             _describe_page(body, page, links, followed), document=call.url
                         )
@@ -473,7 +481,10 @@ class Fetcher:
         )
 
     def _status_error(self, url: str, hop: _Status, call: _Call) -> _DownloadFailure:
-        what = f"HTTP {hop.status} {hop.reason}".rstrip() + f" from {url}"
+        # The error names the requested URL as its document; repeat the URL only when a
+        # redirect led elsewhere.
+        what = f"HTTP {hop.status} {hop.reason}".rstrip()
+        what += "" if url == call.url else f" from {url}"
         if hop.status in (401, 403):
             google = is_google_host(host_of(url))
             hint = None
