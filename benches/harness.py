@@ -14,6 +14,10 @@ A *contender* is one thing being timed. Two kinds:
     calls it once untimed (the warm-up: imports, component compilation, caches), then
     times one call each time the parent asks; peak RSS is the child's ``ru_maxrss`` when
     it exits (setup and warm-up included).
+:class:`Slot`
+    in process, many rows in one child: the worker's factory returns a list of jobs (e.g.
+    one library over each file of a corpus), every job is warmed up once, and each slot
+    times its own job when asked; the rows of one library share its process.
 
 :func:`run_section` starts a section's workers one after the other, then runs every
 contender round-robin (run 1 of A, run 1 of B, ..., run 2 of A, ...) so that a busy
@@ -306,18 +310,23 @@ class Worker(Contender):
             self.info["setup_s"] = round(reply["setup_s"], 4)
 
     def run(self, timeout: float) -> None:
-        assert self._proc is not None
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(b"run\n")
-            self._proc.stdin.flush()
-        except BrokenPipeError:
-            self.error = f"worker died: {self._stderr_tail()}"
-            return
-        reply = self._receive(timeout, f"run {len(self.seconds) + 1}")
+        reply = self.ask("run", timeout, f"run {len(self.seconds) + 1}")
         if reply is not None:
             self.seconds.append(reply["seconds"])
             self.cpu_seconds.append(reply["cpu_seconds"])
+
+    def ask(self, command: str, timeout: float, doing: str) -> Info | None:
+        """Sends ``command`` (``run``, or ``run K`` for job K of a list); the reply, or
+        None with ``error`` set."""
+        assert self._proc is not None
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(command.encode() + b"\n")
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            self.error = f"worker died: {self._stderr_tail()}"
+            return None
+        return self._receive(timeout, doing)
 
     def close(self) -> None:
         if self._proc is None:
@@ -364,6 +373,40 @@ class Worker(Contender):
         return self._stderr.read().decode(errors="replace").strip()[-300:]
 
 
+@dataclass(kw_only=True)
+class Slot(Contender):
+    """Job ``index`` of a :class:`Worker` whose factory returns a list of jobs; the first
+    slot to start starts the worker (which warms up every job), the first to close closes
+    it (all runs are over by then). A failure of the worker fails each of its slots."""
+
+    worker: Worker
+    index: int
+
+    def start(self, timeout: float) -> None:
+        if self.worker.error is None and self.worker._proc is None and not self.worker.info:
+            self.worker.start(timeout)
+        self.error = self.worker.error
+        jobs = self.worker.info.get("jobs", [])
+        if self.index < len(jobs):
+            self.info.update(jobs[self.index])
+
+    def run(self, timeout: float) -> None:
+        doing = f"{self.name}, run {len(self.seconds) + 1}"
+        reply = self.worker.ask(f"run {self.index}", timeout, doing)
+        if reply is None:
+            self.error = self.worker.error
+            # A job's own exception ("failed (...)") leaves the worker serving the other
+            # slots; a timeout or a dead worker ends them all.
+            if self.error is not None and self.error.startswith("failed ("):
+                self.worker.error = None
+            return
+        self.seconds.append(reply["seconds"])
+        self.cpu_seconds.append(reply["cpu_seconds"])
+
+    def close(self) -> None:
+        self.worker.close()
+
+
 def workers(
     module_file: str, factory: str, table: str, names: Mapping[str, str], kwargs: Info
 ) -> list[Contender]:
@@ -393,23 +436,34 @@ def _worker_main(module: str, factory: str, kwargs: str, fd: str) -> int:
 
     try:
         start = time.perf_counter()
-        job: Job = getattr(importlib.import_module(module), factory)(**json.loads(kwargs))
+        built: Job | list[Job] = getattr(importlib.import_module(module), factory)(
+            **json.loads(kwargs)
+        )
         setup = time.perf_counter() - start
-        warmup, _, result = timed(job.call)
-        info = job.describe(result)
-        del result
+        # A list of jobs (for Slot rows): each is warmed up once; "run K" times job K.
+        jobs = built if isinstance(built, list) else [built]
+        warmup, infos = 0.0, []
+        for job in jobs:
+            seconds, _, result = timed(job.call)
+            warmup += seconds
+            infos.append(job.describe(result))
+            del result
     except Exception as e:
         send({"error": f"{type(e).__name__}: {e}"})
         return 1
+    info = {"jobs": infos} if isinstance(built, list) else infos[0]
     send({"setup_s": setup, "warmup_s": warmup, "info": info})
     for line in sys.stdin:
-        if line.strip() != "run":
+        words = line.split()
+        if not words or words[0] != "run":
             break
         try:
-            wall, cpu, _ = timed(job.call)
+            wall, cpu, _ = timed(jobs[int(words[1]) if len(words) > 1 else 0].call)
         except Exception as e:
             send({"error": f"{type(e).__name__}: {e}"})
-            return 1
+            if not isinstance(built, list):
+                return 1
+            continue  # one file failing leaves the other slots measurable
         send({"seconds": wall, "cpu_seconds": cpu})
     return 0
 
@@ -427,7 +481,10 @@ class Section:
     anchors: dict[str, str | None]
     notes: list[str] = field(default_factory=list)
     # Extra lines computed from the finished contenders (e.g. the handoff's extra seconds).
+    # It may add contenders (rows computed from others) and their tables to ``anchors``.
     after: Callable[[Sequence[Contender]], list[str]] | None = None
+    # Tables recorded but not printed (shown in a compact form by ``after``'s lines).
+    quiet: Callable[[str], bool] = lambda title: False
 
 
 def load() -> str:
@@ -458,7 +515,7 @@ def run_section(section: Section, runs: int, timeout: float) -> Info:
     tables = []
     for table, anchor in section.anchors.items():
         rows = [c for c in section.contenders if c.table == table]
-        tables.append(print_table(table, rows, anchor))
+        tables.append(print_table(table, rows, anchor, quiet=section.quiet(table)))
     for note in notes:
         print(f"   {note}")
     return {
@@ -479,18 +536,24 @@ def _describe(info: Info) -> str:
     return ", ".join(f"{k}={v}" for k, v in info.items() if k not in skip)
 
 
-def print_table(title: str, rows: list[Contender], anchor: str | None) -> Info:
-    """Prints one table; returns it as a record (rows with ``ratio`` to the anchor)."""
+def print_table(
+    title: str, rows: list[Contender], anchor: str | None, *, quiet: bool = False
+) -> Info:
+    """Prints one table (unless ``quiet``); returns it as a record (rows with ``ratio`` to
+    the anchor)."""
     summaries = [c.summary() for c in rows]
     base = next((s["median_s"] for s in summaries if s["name"] == anchor), None)
+    for s in summaries:
+        s["ratio"] = s["median_s"] / base if base and s["median_s"] is not None else None
+    if quiet:
+        return {"title": title, "anchor": anchor, "rows": summaries}
     print(f"\n   {title}" + (f" (ratio: median / {anchor}'s)" if anchor else ""))
     print(
         f"   {'contender':<38} {'median s':>9} {'min s':>8} {'max s':>8} {'cpu s':>8}"
         f" {'peak RSS MB':>11} {'ratio':>6}  note"
     )
     for s in summaries:
-        ratio = s["median_s"] / base if base and s["median_s"] is not None else None
-        s["ratio"] = ratio
+        ratio = s["ratio"]
         note = s["error"] or _describe(s["info"])
         rss = _fmt(s["peak_rss_mb"], 0)
         print(

@@ -11,6 +11,8 @@ chunk    the packet's text, conductor.chunk vs semantic-text-splitter (chunk_pac
 handoff  1/10/50 MB documents into the sandbox                  (handoff.py)
 cold     a fresh process on a one-page PDF vs a PyMuPDF script   (extract_packet.py)
 batch    50 documents from a loopback server vs the plain pipeline (batch_pipeline.py)
+percore  in process, one document at a time: conductor (1 and all page workers) vs
+         PyMuPDF and pypdfium2 on every civic/ and typeset/ PDF   (percore.py)
 
 How each contender is measured (interleaved runs, peak RSS from the OS, warm-up of the
 in-process workers) is harness.py's doc; docs/performance.md explains the sections.
@@ -34,6 +36,7 @@ import chunk_packet
 import extract_packet
 import handoff
 import harness
+import percore
 from harness import Section
 
 DEFAULT_RUNS, QUICK_RUNS = 5, 2
@@ -63,10 +66,11 @@ SECTIONS: dict[str, Callable[[Path], contextlib.AbstractContextManager[Section]]
     "handoff": lambda tmp: _just(lambda: handoff.section(tmp, [1, 10, 50])),
     "cold": lambda tmp: _just(lambda: extract_packet.cold_start_section(tmp)),
     "batch": _batch,
+    "percore": lambda tmp: _just(percore.section),
 }
 
 
-# --- targets (issue 7): benchmark figures, not assertions -----------------------------
+# --- targets (issues 7 and 12): benchmark figures, not assertions -----------------------------
 
 
 def _row(record: dict[str, Any], section: str, table: str, name: str) -> dict[str, Any] | None:
@@ -130,6 +134,24 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
             1.0,
         ),
     ]
+    # Issue 12: per-core speed, in process, summed over civic/ and typeset/.
+    per_core = _row(sections, "percore", percore.TOTAL, percore.PER_CORE)
+    all_cores = _row(sections, "percore", percore.TOTAL, percore.ALL_CORES)
+    checks += [
+        (f"per core, summed: {percore.PER_CORE} / PyMuPDF", _value(per_core, "ratio"), "<=", 1.0),
+        (
+            f"per core, worst file (PyMuPDF >= {percore.FLAG_MIN_S * 1000:g} ms) / PyMuPDF",
+            _value(per_core, "worst_ratio"),
+            "<=",
+            percore.FLAG_RATIO,
+        ),
+        (
+            f"all cores, summed: {percore.ALL_CORES} / PyMuPDF",
+            _value(all_cores, "ratio"),
+            "<=",
+            0.6,
+        ),
+    ]
     out = []
     for what, value, op, limit in checks:
         met = None if value is None else (value <= limit if op == "<=" else value < limit)
@@ -138,7 +160,7 @@ def targets(sections: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def print_targets(rows: list[dict[str, Any]]) -> None:
-    print("\n== targets (issue 7; figures, not assertions)")
+    print("\n== targets (issues 7 and 12; figures, not assertions)")
     for t in rows:
         value = "-" if t["value"] is None else f"{t['value']:.3g}"
         verdict = {True: "met", False: "NOT MET", None: "not measured"}[t["met"]]
@@ -160,6 +182,9 @@ def markdown(record: dict[str, Any]) -> str:
             continue
         load = " -> ".join(section["load_1min"])
         lines += [f"*{name}*: {section['elapsed_s']:.0f} s, 1-minute load {load}", ""]
+        if name == "percore":  # 100 rows: one matrix instead of a table per file
+            lines += percore.markdown(section)
+            continue
         for table in section["tables"]:
             lines += [
                 f"**{table['title']}**"

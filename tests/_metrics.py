@@ -3,6 +3,10 @@
 Word-level F1 at document level: both texts are NFKC-normalised and split on whitespace,
 the two word multisets are intersected, and F1 = 2PR / (P + R). The reference is poppler's
 ``pdftotext FILE -`` (default mode), whose pages end with a form feed.
+
+Also where the shared corpus is (:func:`corpus_dir`) and what a test does without it or
+without a reference tool (:func:`require_corpus`, :func:`require_tool`): a skip locally,
+a failure under CI.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,3 +91,53 @@ def manifest_field(notes: str, key: str) -> str | None:
         if sep and name == key:
             return value.strip()
     return None
+
+
+def under_ci() -> bool:
+    """Whether this run is under CI: ``$CI`` set, and not to ``false`` or ``0``."""
+    value = os.environ.get("CI", "").strip().lower()
+    return value not in ("", "false", "0")
+
+
+def missing_input(reason: str) -> NoReturn:
+    """A test's input is missing: under CI a failure, otherwise a skip with ``reason``.
+
+    A skipped test passes without checking anything, so a CI run without the corpus or a
+    reference tool would look green; locally a skip with the reason is what one wants.
+    Works at module level too (a collection error under CI, a skipped module otherwise).
+    Plugin tests in Rust follow the same rule (tests/support/corpus_gate.rs).
+    """
+    import pytest  # here, not at the top: the benches import this module without pytest
+
+    if under_ci():
+        pytest.fail(
+            f"{reason} (CI is set: a missing corpus or reference tool is a failure, not a skip)",
+            pytrace=False,
+        )
+    pytest.skip(reason, allow_module_level=True)
+
+
+def require_corpus(*parts: str) -> Path:
+    """The path ``parts`` inside the corpus (see :func:`corpus_dir`; no ``parts``: the
+    corpus itself); :func:`missing_input` when it does not exist."""
+    needed = corpus_dir().joinpath(*parts)
+    if not needed.exists():
+        missing_input(f"corpus absent: {needed} not found (set CONDUCTOR_CORPUS)")
+    return needed
+
+
+_INSTALL = {
+    "pdftotext": "poppler-utils; scripts/setup.sh installs it",
+    "pandoc": "Debian package `pandoc`; scripts/setup.sh installs it",
+    "qpdf": "Debian package `qpdf`; scripts/setup.sh installs it",
+}
+
+
+def require_tool(name: str) -> str:
+    """The path of the command-line tool ``name``; :func:`missing_input` when it is not
+    installed."""
+    exe = shutil.which(name)
+    if exe is None:
+        how = _INSTALL.get(name)
+        missing_input(f"{name} not installed" + (f" ({how})" if how else ""))
+    return exe

@@ -9,30 +9,26 @@ newer pandoc's ``.native`` AST beside them are asserted instead. The tracked-cha
 files must match the words of their ``_accept.native`` expectation exactly.
 
 Each test skips with the reason when the corpus, pandoc or the built component is
-missing.
+missing; without the corpus or pandoc it fails instead under CI (``_metrics.missing_input``).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from _metrics import corpus_dir, word_f1, words
+from _metrics import missing_input, require_corpus, require_tool, word_f1, words
 from conductor import Document, Extractor
 from conductor._hookspecs import PluginSpec, hookimpl
 from conductor._registry import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENT = ROOT / "host" / "conductor" / "_components" / "docx.wasm"
-DOCX = corpus_dir() / "docx"
-
-if not DOCX.is_dir():
-    pytest.skip(f"corpus absent: {DOCX} not found (set CONDUCTOR_CORPUS)", allow_module_level=True)
+DOCX = require_corpus("docx")  # skips the module, or fails it under CI, without the corpus
 
 pytestmark = pytest.mark.corpus
 
@@ -47,9 +43,7 @@ _STR = re.compile(r'Str\s+"((?:[^"\\]|\\.)*)"')
 
 @functools.cache
 def pandoc_text(name: str) -> str:
-    exe = shutil.which("pandoc")
-    if exe is None:
-        pytest.skip("pandoc not installed (Debian package `pandoc`; scripts/setup.sh installs it)")
+    exe = require_tool("pandoc")
     out = subprocess.run(
         [exe, "-t", "plain", "--wrap=none", str(DOCX / name)],
         capture_output=True,
@@ -134,7 +128,7 @@ def test_word_f1_against_pandoc(name: str, extracted: dict[str, Document]) -> No
 def test_text_boxes_and_shapes(name: str, extracted: dict[str, Document]) -> None:
     native = DOCX / name.replace(".docx", ".native")
     if not native.exists():
-        pytest.skip(f"{native.name} not in the corpus")
+        missing_input(f"{native.name} not in the corpus")
     text = text_of(extracted[name])
     strings = native_strings(native)
     assert strings
@@ -148,7 +142,7 @@ def test_text_boxes_and_shapes(name: str, extracted: dict[str, Document]) -> Non
 def test_tracked_changes_accepted(name: str, extracted: dict[str, Document]) -> None:
     expected = DOCX / name.replace(".docx", "_accept.native")
     if not expected.exists():
-        pytest.skip(f"{expected.name} not in the corpus")
+        missing_input(f"{expected.name} not in the corpus")
     assert words(text_of(extracted[name])) == native_words(expected)
 
 

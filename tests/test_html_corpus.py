@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from _metrics import missing_input
 from conductor import Document, Extractor, Limits
 from conductor._registry import Registry
 
@@ -93,7 +94,7 @@ def extracted(
 ) -> dict[str, tuple[Document, _Reference]]:
     pages = _pages(corpus)
     if not pages:
-        pytest.skip(f"no HTML pages in {corpus / 'html'}")
+        missing_input(f"no HTML pages in {corpus / 'html'}")
     registry = Registry(entry_points=False, plugin_path=[dropin_dir])
     ex = Extractor(Limits(), registry=registry, cache_dir=tmp_path_factory.mktemp("cache"))
     out = {}

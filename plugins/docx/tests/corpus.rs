@@ -1,11 +1,14 @@
 //! Native checks on the shared corpus's DOCX files (`$CONDUCTOR_CORPUS/docx`, else
 //! `../shared/corpus/docx` beside the repository): structure that the host's Python
 //! tests cannot see yet, and no panic or error on any file. Skipped, with a message, when
-//! the corpus is absent.
+//! the corpus is absent; under CI that is a failure (`tests/support/corpus_gate.rs`).
 
 use std::path::PathBuf;
 
 use conductor_docx::{Options, Pagination, extract_document};
+
+#[path = "../../../tests/support/corpus_gate.rs"]
+mod corpus_gate;
 
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("CONDUCTOR_CORPUS").map_or_else(
@@ -16,10 +19,10 @@ fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "skipped: corpus not found at {} (set CONDUCTOR_CORPUS)",
+        corpus_gate::missing(&format!(
+            "corpus not found at {} (set CONDUCTOR_CORPUS)",
             dir.display()
-        );
+        ));
         None
     }
 }
@@ -45,7 +48,7 @@ fn every_corpus_file_extracts() {
 fn headers_docx_headings() {
     let Some(dir) = corpus() else { return };
     let Ok(bytes) = std::fs::read(dir.join("pandoc__headers.docx")) else {
-        eprintln!("skipped: pandoc__headers.docx not in the corpus");
+        corpus_gate::missing("pandoc__headers.docx not in the corpus");
         return;
     };
     let doc = extract_document(&bytes, &Options::default()).unwrap_or_else(|e| unreachable!("{e}"));
@@ -81,7 +84,7 @@ fn headers_docx_headings() {
 fn lists_docx_heading_from_style_name() {
     let Some(dir) = corpus() else { return };
     let Ok(bytes) = std::fs::read(dir.join("pandoc__lists.docx")) else {
-        eprintln!("skipped: pandoc__lists.docx not in the corpus");
+        corpus_gate::missing("pandoc__lists.docx not in the corpus");
         return;
     };
     let doc = extract_document(&bytes, &Options::default()).unwrap_or_else(|e| unreachable!("{e}"));

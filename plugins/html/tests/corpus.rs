@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 use conductor_html::{Options, extract_document};
 
+#[path = "../../../tests/support/corpus_gate.rs"]
+mod corpus_gate;
+
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("CONDUCTOR_CORPUS").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
@@ -17,10 +20,10 @@ fn corpus() -> Option<PathBuf> {
     if html.is_dir() {
         Some(html)
     } else {
-        eprintln!(
-            "SKIPPED: no corpus at {} (set CONDUCTOR_CORPUS)",
+        corpus_gate::missing(&format!(
+            "no corpus at {} (set CONDUCTOR_CORPUS)",
             html.display()
-        );
+        ));
         None
     }
 }

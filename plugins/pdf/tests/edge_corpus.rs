@@ -1,11 +1,15 @@
 //! The plugin over the real documents in the shared corpus (`pdf-edge/` and `civic/`).
-//! The corpus lives outside the repository; when it is absent these tests say so and pass.
+//! The corpus lives outside the repository; when it is absent these tests print SKIPPED
+//! and pass, and under CI they fail (`tests/support/corpus_gate.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use conductor_pdf::{Document, ExtractError, OcrReason, Options, extract_document};
+
+#[path = "../../../tests/support/corpus_gate.rs"]
+mod corpus_gate;
 
 fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("CONDUCTOR_CORPUS")
@@ -16,10 +20,10 @@ fn corpus() -> Option<PathBuf> {
     if dir.join("pdf-edge").is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "SKIPPED: corpus not found at {} (set CONDUCTOR_CORPUS)",
+        corpus_gate::missing(&format!(
+            "corpus not found at {} (set CONDUCTOR_CORPUS)",
             dir.display()
-        );
+        ));
         None
     }
 }
