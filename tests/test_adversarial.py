@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from _adversarial import FORMATS, TRUNCATION_POINTS, Case, corpus_cases, generated_cases
+from _metrics import missing_input
 from _plugins import HTML_COMPONENT, with_html
 from conductor import ConductorError, Extractor, ExtractTimeoutError, Limits
 
@@ -167,7 +168,7 @@ def test_corpus_truncated_and_flipped(extractor: Extractor, corpus: Path, fmt: s
     _require(fmt)
     cases = [c for c in corpus_cases(corpus) if c.format == fmt]
     if not cases:
-        pytest.skip(f"the corpus at {corpus} has no {fmt} files")
+        missing_input(f"the corpus at {corpus} has no {fmt} files")
     files = [p for p in corpus.rglob(f"*.{fmt}") if p.is_file()]
     truncated = Counter(c.name.rsplit("@", 1)[0] for c in cases if c.category == "truncated")
     assert sorted(truncated.values()) == [TRUNCATION_POINTS] * len(files)

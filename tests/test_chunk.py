@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from _metrics import corpus_dir
+from _metrics import corpus_dir, missing_input
 from conductor import (
     Chunk,
     Document,
@@ -177,7 +177,7 @@ def _extracted(name: str) -> Document:
 def civic(corpus: Path) -> Callable[[str], Document]:
     def get(name: str) -> Document:
         if not (CIVIC / name).exists():
-            pytest.skip(f"{name} not in the corpus")
+            missing_input(f"{name} not in the corpus")
         return _extracted(name)
 
     return get
