@@ -82,10 +82,18 @@ F1_FLOOR = 0.99
 TYPESET_F1_FLOOR = 0.999
 # Typeset files held to a lower floor than TYPESET_F1_FLOOR: file name -> (floor, why).
 TYPESET_FLOORS: dict[str, tuple[float, str]] = {
+    # Floors are today's figures (measured at 737e9d4, before the issue-12 speed work),
+    # so a regression fails while the known differences stay visible here.
     "txfontsdoc.pdf": (
-        0.967,
-        "glyph charts: tables of single glyphs (every code point of a font) whose order and "
-        "spacing pdftotext reads differently",
+        0.92,
+        "glyph charts: tables of single glyphs where pdftotext composes base + accent "
+        "into one character (Ă where we give A˘) and maps math fonts' codes to ASCII where "
+        "we give the glyphs' Unicode (∆, Θ); measured 0.9228",
+    ),
+    "docbook-xsl-reference.pdf": (
+        0.998,
+        "XSL code listings hyphenated at line ends: pdftotext joins the halves "
+        "(trimright), we keep the hyphen and sometimes glue the next line; measured 0.9984",
     ),
 }
 
