@@ -8,7 +8,9 @@ A crate takes part when its Cargo.toml has a ``[package.metadata.conductor]`` ta
     install = "package"      # "package":    into host/conductor/_components/ (ships in the wheel)
                              # "tests":      into build/components/ (test-only components)
                              # "plugin-dir": a drop-in plugin folder, build/plugins/<component>/
-                             #               holding <component>.wasm and the crate's plugin.toml
+                             #               holding <component>.wasm and the crate's plugin.toml,
+                             #               copied to host/conductor/_plugins/<component>/ too
+                             #               (ships in the wheel; the lowest-ranked plugin dir)
 
 A ``plugin-dir`` crate carries a ``plugin.toml`` manifest (docs/plugins.md) beside its
 Cargo.toml. It is checked before anything is built: its ``name`` must be the component name,
@@ -54,6 +56,10 @@ TARGET_DIR = ROOT / "target" / "wasm"
 PACKAGE_DIR = ROOT / "host" / "conductor" / "_components"
 TEST_DIR = ROOT / "build" / "components"
 PLUGIN_DIR = ROOT / "build" / "plugins"
+PACKAGE_PLUGIN_DIR = ROOT / "host" / "conductor" / "_plugins"
+"""The package's own plugin directory: the in-tree drop-ins (html, plaintext) are copied
+here too, so that the wheel ships them and they work after `pip install` (the host loads
+them through the plugin-directory mechanism, below every other plugin)."""
 ADAPTER = ROOT / "target" / "wasi_snapshot_preview1.reactor.wasm"
 SDK_LIB = ROOT / "plugins" / "sdk" / "src" / "lib.rs"
 INSTALLS = ("package", "tests", "plugin-dir")
@@ -330,6 +336,21 @@ def build(
             check=True,
         )
         print(f"build_plugins: {_shown(dest)} ({dest.stat().st_size // 1024} KiB)")
+    # Only a default build ships: `--plugin-dir DIR` (tests, trying a change) leaves the
+    # package's copies alone.
+    if manifest_path is None and plugin_dir == PLUGIN_DIR:
+        for p in plugins:
+            if p.install == "plugin-dir":
+                ship(destination(p, plugin_dir).parent, PACKAGE_PLUGIN_DIR / p.component)
+
+
+def ship(folder: Path, packaged: Path) -> None:
+    """Copies a built plugin folder (component and manifest) into the package."""
+    packaged.mkdir(parents=True, exist_ok=True)
+    for item in folder.iterdir():
+        if item.is_file():
+            shutil.copyfile(item, packaged / item.name)
+    print(f"build_plugins: shipped in the package as {_shown(packaged)}")
 
 
 def main() -> None:
