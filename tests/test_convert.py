@@ -4,6 +4,7 @@ value or ``None``, ``result`` as the bare payload."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -25,7 +26,10 @@ from conductor._convert import (
     chunk_error_from_wit,
     chunk_from_wit,
     chunk_input_to_wit,
+    document_from_json,
     document_from_wit,
+    extract_export,
+    options_to_wit,
     split_result,
 )
 from conductor._models import Page
@@ -96,6 +100,106 @@ def test_unknown_pagination_breaks_the_contract() -> None:
 def test_heading_without_a_field_breaks_the_contract() -> None:
     with pytest.raises(MalformedOutputError, match="offset"):
         convert(wit_document(headings=[record(title="x", level=1, page=1)], pagination="single"))
+
+
+# -- extract-json (0.3.0): the same Document from the document's JSON text -------------
+
+
+def as_json(value: Any) -> Any:
+    """A WIT value as the SDK's extract-json writes it: records are objects keyed by the
+    kebab-case field names."""
+    if isinstance(value, Record):
+        return {k: as_json(v) for k, v in vars(value).items()}
+    if isinstance(value, list):
+        return [as_json(v) for v in value]
+    return value
+
+
+def full_wit_document() -> Any:
+    headings = [
+        record(title="Budget", level=1, page=1, offset=2),
+        record(title="Outline only", level=2, page=2, offset=None),
+    ]
+    doc: Any = wit_document(headings=headings, pagination="rendered-page-breaks")
+    doc.warnings = [record(code="truncated", message="cut", page=2)]
+    doc.pages[0].links = ['https://example.org/a?b="c"']
+    return doc
+
+
+def from_json(obj: Any) -> Document:
+    return document_from_json(json.dumps(obj), source="a.docx", format="docx", sha256="00" * 32)
+
+
+def test_json_document_converts_to_the_same_document_as_the_record() -> None:
+    value = full_wit_document()
+    doc = from_json(as_json(value))
+    assert doc == convert(value)
+    assert doc.pagination == "rendered_page_breaks"
+    assert doc.pages[1].ocr_reason == "no_text_layer"
+    assert doc.warnings[0].page == 2
+    assert doc.headings[1].offset is None
+
+
+def _broken(path: tuple[Any, ...], value: Any) -> Any:
+    obj = as_json(full_wit_document())
+    target = obj
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "match"),
+    [
+        (("pages", 0, "text"), KeyError, "'text'"),
+        (("pages", 0, "text"), ["not", "a", "string"], "'text'"),
+        (("pages", 0, "number"), True, "u32"),
+        (("pages", 0, "number"), -1, "u32"),
+        (("pages", 0, "number"), 2**32, "u32"),
+        (("pages", 0, "chars"), 1.5, "u32"),
+        (("pages", 0, "needs-ocr"), 0, "bool"),
+        (("pages", 0, "ocr-reason"), "blurry", "ocr-reason"),
+        (("pages", 0, "links"), [1], "links"),
+        (("pages",), {}, "array"),
+        (("metadata",), [], "object"),
+        (("metadata", "title"), 3, "'title'"),
+        (("headings", 0, "offset"), "2", "u32"),
+        (("outline", 0, "page"), None, None),
+        (("pagination",), "scrolled", "pagination"),
+        (("pagination",), ["fixed"], "pagination"),
+    ],
+)
+def test_json_of_the_wrong_shape_breaks_the_contract(
+    path: tuple[Any, ...], value: Any, match: str | None
+) -> None:
+    obj = _broken(path, value)
+    if match is None:  # a valid change: `null` for an option
+        assert from_json(obj).outline[0].page is None
+        return
+    with pytest.raises(MalformedOutputError, match=match):
+        from_json(obj)
+
+
+@pytest.mark.parametrize("text", ["", "{", "[" * 100_000 + "]" * 100_000, "[]", '"doc"'])
+def test_json_that_is_not_a_document_breaks_the_contract(text: str) -> None:
+    with pytest.raises(MalformedOutputError):
+        document_from_json(text, source="a", format="pdf", sha256="00" * 32)
+
+
+def test_extract_json_is_preferred_when_exported() -> None:
+    assert extract_export({"info", "extract", "extract-json"}) == "extract-json"
+    assert extract_export({"info", "extract"}) == "extract"
+
+
+def test_options_carry_a_password_field_for_0_3_0() -> None:
+    options: Any = options_to_wit((2, 3), max_chars_per_page=10, max_pages=5, size_hint=7)
+    assert options.password is None
+    with_password: Any = options_to_wit(None, max_chars_per_page=1, max_pages=1, password="pw")
+    assert with_password.password == "pw"
 
 
 def test_chunk_input_and_config_have_the_wit_shape() -> None:

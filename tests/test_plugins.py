@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from conductor import (
     UnsupportedFormatError,
     _cli,
 )
+from conductor._extract import with_overrides
 from conductor._manifest import ManifestError, load_manifest
 from conductor._registry import HOST_API_VERSION, Registry
 
@@ -268,7 +270,12 @@ def test_manifest_limits_override_the_defaults_for_that_plugin(
 # -- versions and broken plugins ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("api", ["0.3.0", "1.0.0", "banana"])
+def _next_minor(version: str) -> str:
+    major, minor, _ = version.split(".")
+    return f"{major}.{int(minor) + 1}.0"
+
+
+@pytest.mark.parametrize("api", [_next_minor(HOST_API_VERSION), "1.0.0", "banana"])
 def test_incompatible_manifest_api_version_is_rejected_naming_both(
     tmp_path: Path, plaintext: Path, api: str
 ) -> None:
@@ -290,14 +297,39 @@ def test_compatible_older_minor_is_accepted_but_must_match_the_component(
     _drop(root, "plaintext", plaintext, _manifest("plaintext", api="0.1.0"))
     ex = _extractor(tmp_path, root)
     assert [s.name for s in ex.registry.candidates("text")] == ["plaintext"]
-    # The component was built against 0.2.0, so the manifest is lying: rejected on load.
+    # The component was built against the host's version, so the manifest is lying:
+    # rejected on load.
     with pytest.raises(PluginFailureError) as info:
         ex.extract(notes)
     assert info.value.stage == "load"
     assert info.value.document == str(notes)
     [rejected] = ex.registry.rejected
-    assert "api-version is '0.2.0'" in rejected.reason
+    assert f"api-version is {HOST_API_VERSION!r}" in rejected.reason
     assert "'0.1.0'" in rejected.reason
+
+
+LEGACY_0_2_0 = ROOT / "tests" / "fixtures" / "plaintext-0.2.0"
+"""plugins/template as built against WIT 0.2.0 (before extract-json and the password
+option), kept as a binary so that a real older component stays under test."""
+
+
+def test_a_plugin_built_against_0_2_0_still_extracts(tmp_path: Path, notes: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(LEGACY_0_2_0, root / "plaintext")
+    ex = _extractor(tmp_path, root)
+    doc = ex.extract(notes)
+    assert ex.registry.rejected == []
+    [spec] = ex.registry.candidates("text")
+    assert ex.registry.info(spec) is not None
+    assert ex.registry.info(spec).api_version == "0.2.0"  # type: ignore[union-attr]
+    # It has only the typed export, so the host took the record path; the options record
+    # carries 0.3.0's password field, which the older component never sees.
+    assert "extract-json" not in ex._sandbox.exports(spec.component_path, plugin="plaintext")
+    assert [p.text for p in doc.pages] == [
+        "Council notes\nItem 1. Call to order at 6:02 pm.\n",
+        "Item 2. Adjourned at 7:15 pm.\n",
+    ]
+    assert (doc.page_count, doc.pagination) == (2, "page_breaks")
 
 
 def test_broken_plugins_are_reported_and_skipped_beside_good_ones(
@@ -325,8 +357,16 @@ def test_broken_plugins_are_reported_and_skipped_beside_good_ones(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert _cli.main(["plugins", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    active = {p["name"]: p["active_for"] for p in listing["plugins"]}
-    assert active == {"plaintext": ["text"], "html": ["html"], "pdf": ["pdf"], "docx": ["docx"]}
+    active = {(p["name"], p["origin"]): p["active_for"] for p in listing["plugins"]}
+    # The drop-ins outrank the copies shipped in the package (origin builtin).
+    assert active == {
+        ("plaintext", "directory"): ["text"],
+        ("html", "directory"): ["html"],
+        ("pdf", "builtin"): ["pdf"],
+        ("docx", "builtin"): ["docx"],
+        ("plaintext", "builtin"): [],
+        ("html", "builtin"): [],
+    }
     reasons = {r["name"]: r["reason"] for r in listing["rejected"]}
     assert sorted(reasons) == [
         "garbage",
@@ -467,7 +507,8 @@ def test_manifest_is_read_in_full(tmp_path: Path) -> None:
         )
     )
     spec = load_manifest(d / "plugin.toml")
-    assert (spec.name, spec.version, spec.api_version, spec.priority) == ("x", "0.1.0", "0.2.0", 3)
+    assert (spec.name, spec.version, spec.priority) == ("x", "0.1.0", 3)
+    assert spec.api_version == HOST_API_VERSION
     [fmt] = spec.format_specs
     assert (fmt.media_types, fmt.extensions) == (("text/x",), ("xt",))
     assert [(s.data, s.offset, s.range, s.ignore_case, s.zip_member) for s in fmt.magic] == [
@@ -531,3 +572,48 @@ def test_cli_output_into_a_closed_pipe_is_not_an_error(dropin_dir: Path) -> None
     )
     assert proc.stdout.startswith("host API")
     assert proc.stderr == ""
+
+
+def test_manifest_limits_cannot_raise_the_callers_limits(tmp_path: Path, misbehave: Path) -> None:
+    """A manifest asking for a 10 s deadline and 4 GiB does not loosen the caller's 0.5 s
+    and 64 MiB: the caller's limits bind every plugin."""
+    root = tmp_path / "p"
+    extra = "[limits]\ntimeout-s = 10\nmemory-mb = 4096\n"
+    _drop(root, "misbehave", misbehave, _manifest("misbehave") + extra)
+    registry = Registry(entry_points=False, plugin_path=[root])
+    ex = Extractor(
+        Limits(timeout_s=0.5, memory_mb=64), registry=registry, cache_dir=tmp_path / "cache"
+    )
+    [spec] = registry.candidates("text")
+    assert with_overrides(ex.limits, spec) == ex.limits
+    start = time.monotonic()
+    with pytest.raises(ExtractTimeoutError) as info:
+        ex.extract(b"MISBEHAVE loop", name="spin.txt")
+    assert time.monotonic() - start < 5
+    assert "the 0.5 s deadline" in info.value.message
+    lower = replace(spec, limits={"memory_mb": 32, "timeout_s": 60.0})
+    assert with_overrides(ex.limits, lower) == Limits(timeout_s=0.5, memory_mb=32)
+
+
+def test_shipped_plugins_and_the_chunker_are_listed_without_a_plugin_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """HTML and plain text ship in the package's plugin directory, ranked as built-ins;
+    `conductor plugins` lists them, and the chunker, with nothing configured."""
+    assert _cli.main(["plugins", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    shipped = ROOT / "host" / "conductor" / "_plugins"
+    by_name = {p["name"]: p for p in listing["plugins"]}
+    assert by_name["html"]["origin"] == by_name["plaintext"]["origin"] == "builtin"
+    assert by_name["html"]["location"] == str(shipped / "html" / "plugin.toml")
+    assert (by_name["html"]["active_for"], by_name["plaintext"]["active_for"]) == (
+        ["html"],
+        ["text"],
+    )
+    assert listing["plugin_path"][-1] == str(shipped)
+    chunker = listing["chunker"]
+    assert (chunker["name"], chunker["error"]) == ("chunker", None)
+    assert chunker["component"] == str(CHUNKER)
+    assert chunker["version"]
+    assert _cli.main(["plugins"]) == 0
+    assert f"chunker {chunker['version']} (API " in capsys.readouterr().out

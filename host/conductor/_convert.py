@@ -8,12 +8,22 @@ future binding chooses it. Options become ``Record`` objects on the way in; enum
 ``str`` (kebab case) both ways.
 
 Version tolerance: a ``document`` from a plugin built against 0.1.0 has no ``headings`` and
-no ``pagination``; it converts with ``[]`` and ``"fixed"``.
+no ``pagination``; it converts with ``[]`` and ``"fixed"``. ``extract-options.password``
+(0.3.0) is set on the record always: wasmtime-py lowers a record by the callee's field list,
+so a 0.2.0 or 0.1.0 plugin never sees it.
+
+Two ways back (0.3.0): ``extract`` returns the typed ``document``, which wasmtime-py lifts
+record by record in Python (a tenth of a 1,000-page extraction); ``extract-json`` returns
+the same document as one JSON string, which crosses natively and parses in C. The host
+calls ``extract-json`` when the component exports it (:func:`extract_export`) and builds
+the same :class:`Document` from it (:func:`document_from_json`), so what a caller gets
+does not depend on the path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from wasmtime.component import Record, Variant
@@ -75,10 +85,30 @@ def _get_since(record: Any, name: str, default: Any) -> Any:
     return default if value is _MISSING else value
 
 
+EXTRACT = "extract"
+EXTRACT_JSON = "extract-json"
+"""The 0.3.0 export returning the document as JSON text (see the module docs)."""
+
+
+def extract_export(exports: Collection[str]) -> str:
+    """The extract export to call on a component exporting ``exports``: ``extract-json``
+    when it has it (0.3.0 and later), else the typed ``extract`` (0.2.0, 0.1.0)."""
+    return EXTRACT_JSON if EXTRACT_JSON in exports else EXTRACT
+
+
 def options_to_wit(
-    pages: tuple[int, int] | None, *, max_chars_per_page: int, max_pages: int, size_hint: int = 0
+    pages: tuple[int, int] | None,
+    *,
+    max_chars_per_page: int,
+    max_pages: int,
+    size_hint: int = 0,
+    password: str | None = None,
 ) -> Record:
-    """``extract-options`` for the plugin."""
+    """``extract-options`` for the plugin.
+
+    :param password: the user password for an encrypted document (0.3.0). The pipeline
+        passes none yet; this is where a caller-supplied one goes in.
+    """
     options = Record()
     page_range = None
     if pages is not None:
@@ -89,6 +119,7 @@ def options_to_wit(
     setattr(options, "max-chars-per-page", max_chars_per_page)
     setattr(options, "max-pages", max_pages)
     setattr(options, "size-hint", size_hint)
+    setattr(options, "password", password)  # noqa: B010
     return options
 
 
@@ -211,6 +242,145 @@ def document_from_wit(value: Any, *, source: str, format: str, sha256: str) -> D
         ],
         headings=[heading_from_wit(h) for h in _get_since(value, "headings", [])],
         pagination=pagination_from_wit(_get_since(value, "pagination", "fixed")),
+    )
+
+
+def _json_object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedOutputError(f"{what} is {type(value).__name__}, not an object")
+    return value
+
+
+def _json_list(obj: dict[str, Any], name: str) -> list[Any]:
+    value = _json_field(obj, name)
+    if not isinstance(value, list):
+        raise MalformedOutputError(f"field {name!r} is {type(value).__name__}, not an array")
+    return value
+
+
+def _json_field(obj: dict[str, Any], name: str) -> Any:
+    try:
+        return obj[name]
+    except KeyError:
+        raise MalformedOutputError(f"record has no field {name!r}") from None
+
+
+def _json_u32(obj: dict[str, Any], name: str) -> int:
+    value = _json_field(obj, name)
+    # bool is an int subclass; JSON `true` is not a u32.
+    if type(value) is not int or not 0 <= value <= 0xFFFF_FFFF:
+        raise MalformedOutputError(f"field {name!r} is {value!r}, not a u32")
+    return value
+
+
+def _json_opt_u32(obj: dict[str, Any], name: str) -> int | None:
+    return None if _json_field(obj, name) is None else _json_u32(obj, name)
+
+
+def _json_str(obj: dict[str, Any], name: str) -> str:
+    value = _json_field(obj, name)
+    if type(value) is not str:
+        raise MalformedOutputError(f"field {name!r} is {type(value).__name__}, not a string")
+    return value
+
+
+def _json_opt_str(obj: dict[str, Any], name: str) -> str | None:
+    return None if _json_field(obj, name) is None else _json_str(obj, name)
+
+
+def _json_strs(obj: dict[str, Any], name: str) -> list[str]:
+    values = _json_list(obj, name)
+    if not all(type(v) is str for v in values):
+        raise MalformedOutputError(f"field {name!r} holds a non-string")
+    return values
+
+
+def document_from_json(text: str, *, source: str, format: str, sha256: str) -> Document:
+    """``extract-json``'s text -> :class:`Document`: the same one :func:`document_from_wit`
+    makes from the ``document`` record, checked as strictly (every field present, of its
+    WIT type), since nothing but this check stands between the plugin and the host here.
+    """
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        # RecursionError: a hostile plugin can nest arrays deeper than the parser recurses.
+        raise MalformedOutputError(f"extract-json returned invalid JSON ({e})") from None
+    doc = _json_object(raw, "the document")
+    m = _json_object(_json_field(doc, "metadata"), "metadata")
+    metadata = Metadata(
+        title=_json_opt_str(m, "title"),
+        author=_json_opt_str(m, "author"),
+        subject=_json_opt_str(m, "subject"),
+        creator=_json_opt_str(m, "creator"),
+        producer=_json_opt_str(m, "producer"),
+        created=_json_opt_str(m, "created"),
+        modified=_json_opt_str(m, "modified"),
+        page_count=_json_u32(m, "page-count"),
+    )
+    pages = []
+    for value in _json_list(doc, "pages"):
+        p = _json_object(value, "a page")
+        reason = _json_field(p, "ocr-reason")
+        if reason is not None and reason not in _OCR_REASONS:
+            raise MalformedOutputError(f"unknown ocr-reason {reason!r}")
+        needs_ocr = _json_field(p, "needs-ocr")
+        if type(needs_ocr) is not bool:
+            raise MalformedOutputError(f"field 'needs-ocr' is {needs_ocr!r}, not a bool")
+        pages.append(
+            Page(
+                number=_json_u32(p, "number"),
+                text=_json_str(p, "text"),
+                chars=_json_u32(p, "chars"),
+                needs_ocr=needs_ocr,
+                ocr_reason=None if reason is None else _OCR_REASONS[reason],
+                links=_json_strs(p, "links"),
+            )
+        )
+    outline = []
+    for value in _json_list(doc, "outline"):
+        o = _json_object(value, "an outline entry")
+        outline.append(
+            OutlineEntry(
+                title=_json_str(o, "title"),
+                level=_json_u32(o, "level"),
+                page=_json_opt_u32(o, "page"),
+            )
+        )
+    warnings = []
+    for value in _json_list(doc, "warnings"):
+        w = _json_object(value, "a warning")
+        warnings.append(
+            ExtractWarning(
+                code=_json_str(w, "code"),
+                message=_json_str(w, "message"),
+                page=_json_opt_u32(w, "page"),
+            )
+        )
+    headings = []
+    for value in _json_list(doc, "headings"):
+        h = _json_object(value, "a heading")
+        headings.append(
+            Heading(
+                title=_json_str(h, "title"),
+                level=_json_u32(h, "level"),
+                page=_json_u32(h, "page"),
+                offset=_json_opt_u32(h, "offset"),
+            )
+        )
+    pagination = _json_field(doc, "pagination")
+    if type(pagination) is not str:
+        raise MalformedOutputError(f"unknown pagination {pagination!r}")
+    return Document(
+        source=source,
+        format=format,
+        sha256=sha256,
+        page_count=metadata.page_count,
+        metadata=metadata,
+        pages=pages,
+        outline=outline,
+        warnings=warnings,
+        headings=headings,
+        pagination=pagination_from_wit(pagination),
     )
 
 

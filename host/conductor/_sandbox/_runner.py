@@ -57,6 +57,8 @@ class Runner:
         self._linker = plugin_linker(engine, component)
         self._engine = engine
         self.plugin = plugin
+        self.exports = frozenset(component.type.exports(engine))
+        """The names the component exports: which optional exports it has (extract-json)."""
 
     def call(
         self,

@@ -17,7 +17,7 @@ use std::panic::{self, AssertUnwindSafe};
 pub mod extractor;
 
 /// The `engagic:conductor` WIT version this SDK (and every plugin built with it) targets.
-pub const API_VERSION: &str = "0.2.0";
+pub const API_VERSION: &str = "0.3.0";
 
 // Rust's wasm unwinding throws with the `__cpp_exception` tag, which a C++ runtime would
 // normally define; there is none in a Rust-only component, so define it here, once.
@@ -27,6 +27,16 @@ core::arch::global_asm!(
     ".tagtype __cpp_exception i32",
     "__cpp_exception:"
 );
+
+// The allocator every plugin runs on in wasm: talc with a small-block cache in front
+// (see `alloc.rs` for why and what it costs). Single-threaded wasm only: the plugins are
+// built without the `atomics` feature.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: alloc::Allocator = alloc::Allocator::new();
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+mod alloc;
 
 /// Reads the whole document from standard input, refusing more than `limit` bytes.
 ///

@@ -22,7 +22,10 @@
 //! under [`crate::catch_panic`], and converts the result to WIT types; this module is the
 //! one place where the extractor world's WIT types appear.
 
+mod json;
 mod model;
+
+pub use json::document_json;
 
 pub use model::{
     Document, ExtractError, Heading, Metadata, OcrReason, Options, OutlineEntry, Page, Pagination,
@@ -99,12 +102,29 @@ pub fn extract<E: Extractor>(
         pages: options.pages.map(|r| (r.first, r.last)),
         max_chars_per_page: options.max_chars_per_page,
         max_pages: options.max_pages,
+        password: options.password,
     };
     match crate::catch_panic(|| E::extract(&bytes, &options)) {
         Ok(Ok(doc)) => Ok(to_wit(doc)),
         Ok(Err(e)) => Err(error_to_wit(e)),
         Err(panic) => Err(wit::ExtractError::Internal(format!("panic: {panic}"))),
     }
+}
+
+/// WIT `extract-json` (since 0.3.0), for [`export_extractor!`]: [`extract`]'s document as
+/// JSON text ([`document_json`]), so that it crosses to the host as one string.
+///
+/// # Errors
+/// As [`extract`].
+#[doc(hidden)]
+pub fn extract_json<E: Extractor>(
+    options: wit::ExtractOptions,
+) -> Result<String, wit::ExtractError> {
+    let doc = extract::<E>(options)?;
+    // Serialising cannot panic by design; guarded anyway, like every other step the glue
+    // runs on a document's behalf, so a bug comes back as `internal`, not a trap.
+    crate::catch_panic(|| document_json(&doc))
+        .map_err(|panic| wit::ExtractError::Internal(format!("panic: {panic}")))
 }
 
 fn error_to_wit(e: ExtractError) -> wit::ExtractError {
@@ -198,6 +218,15 @@ macro_rules! export_extractor {
                 $crate::extractor::bindings::ExtractError,
             > {
                 $crate::extractor::extract::<$ty>(options)
+            }
+
+            fn extract_json(
+                options: $crate::extractor::bindings::ExtractOptions,
+            ) -> ::core::result::Result<
+                ::std::string::String,
+                $crate::extractor::bindings::ExtractError,
+            > {
+                $crate::extractor::extract_json::<$ty>(options)
             }
         }
 

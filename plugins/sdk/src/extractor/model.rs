@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// How to extract: the WIT `extract-options`, in Rust terms (`size-hint` is the glue's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Inclusive 1-based page range; `None` means every page.
     pub pages: Option<(u32, u32)>,
@@ -13,6 +13,9 @@ pub struct Options {
     pub max_chars_per_page: u32,
     /// Documents with more pages than this are refused with [`ExtractError::TooLarge`].
     pub max_pages: u32,
+    /// The user password for an encrypted document (WIT 0.3.0); `None` from older hosts
+    /// and when the caller gave none. An extractor that cannot use it ignores it.
+    pub password: Option<String>,
 }
 
 impl Options {
@@ -75,6 +78,7 @@ impl Default for Options {
             pages: None,
             max_chars_per_page: 200_000,
             max_pages: 10_000,
+            password: None,
         }
     }
 }

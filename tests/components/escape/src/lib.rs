@@ -128,6 +128,11 @@ impl Guest for Escape {
         probe_clocks_and_random(&mut report);
         Ok(one_page(report.0.join("\n")))
     }
+
+    /// The same probes; hosts prefer this export (WIT 0.3.0).
+    fn extract_json(options: ExtractOptions) -> Result<String, ExtractError> {
+        Self::extract(options).map(|doc| conductor_plugin_sdk::extractor::document_json(&doc))
+    }
 }
 
 fn probe_files(t: &Targets, r: &mut Report) {

@@ -108,6 +108,12 @@ impl Guest for Misbehave {
             ))),
         }
     }
+
+    /// The same behaviours, through the SDK's serialiser: hosts prefer this export, so
+    /// the sandbox tests exercise the JSON path (the typed one is called by name).
+    fn extract_json(options: ExtractOptions) -> Result<String, ExtractError> {
+        Self::extract(options).map(|doc| conductor_plugin_sdk::extractor::document_json(&doc))
+    }
 }
 
 fn metadata(page_count: usize) -> Metadata {

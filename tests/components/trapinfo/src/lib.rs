@@ -27,6 +27,12 @@ impl Guest for TrapInfo {
             "trapinfo: extract called on a plugin whose info() traps".into(),
         ))
     }
+
+    fn extract_json(_options: ExtractOptions) -> Result<String, ExtractError> {
+        Err(ExtractError::Internal(
+            "trapinfo: extract-json called on a plugin whose info() traps".into(),
+        ))
+    }
 }
 
 conductor_plugin_sdk::extractor::bindings::export!(TrapInfo);
