@@ -261,6 +261,58 @@ def test_password_protected_document_is_encrypted_error() -> None:
     assert isinstance(info.value, ConductorError)
     assert info.value.kind == "encrypted"
     assert info.value.to_dict()["kind"] == "encrypted"
+    # The hint names the option; `qpdf --decrypt` would need the password too.
+    assert "--password" in info.value.hint
+    assert "password=" in info.value.hint
+    assert "qpdf" not in info.value.hint
+
+
+PASSWORD_USER = "openpassword"
+
+
+def password_reference(path: Path, password: str) -> str:
+    exe = require_tool("pdftotext")
+    out = subprocess.run(
+        [exe, "-upw", password, str(path), "-"], capture_output=True, check=True, timeout=300
+    )
+    return out.stdout.decode("utf-8", errors="replace")
+
+
+def test_password_protected_document_opens_with_its_password() -> None:
+    doc = extract(PASSWORD, password=PASSWORD_USER)
+
+    assert doc.page_count == 1
+    assert "Lorem ipsum dolor sit amet" in doc.text
+    assert word_f1(doc.text, password_reference(PASSWORD, PASSWORD_USER)) >= F1_FLOOR
+
+
+def test_password_protected_document_refuses_a_wrong_password() -> None:
+    with pytest.raises(EncryptedDocumentError) as info:
+        extract(PASSWORD, password="closedpassword")
+
+    assert "does not open the document" in info.value.message
+    assert "closedpassword" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "encryption", [["256"], ["128", "--use-aes=n"]], ids=["aes256-r6", "rc4-r3"]
+)
+def test_reencrypted_corpus_document_opens(tmp_path: Path, encryption: list[str]) -> None:
+    qpdf = require_tool("qpdf")
+    out = tmp_path / "reencrypted.pdf"
+    proc = subprocess.run(
+        [qpdf, "--allow-weak-crypto", f"--password={PASSWORD_USER}", "--encrypt", "u-pw",
+         "o-pw", *encryption, "--", str(SAMPLE), str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode in (0, 3), proc.stderr  # 3: warnings (weak crypto)
+    with pytest.raises(EncryptedDocumentError):
+        extract(out)
+
+    doc = extract(out, password="u-pw")
+
+    assert doc.page_count == SAMPLE_PAGES
+    assert word_f1(doc.text, join_pages(reference(SAMPLE))) >= F1_FLOOR
 
 
 def test_broken_font_map_is_flagged_garbled() -> None:
@@ -407,6 +459,15 @@ def test_cli_encrypted_error() -> None:
     plain = run_cli(str(PASSWORD))
     assert plain.returncode == 1
     assert "encrypted" in (plain.stderr + plain.stdout).lower()
+
+
+def test_cli_password_opens_the_document() -> None:
+    proc = run_cli(str(PASSWORD), "--json", "--password", PASSWORD_USER)
+
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert "Lorem ipsum dolor sit amet" in out["pages"][0]["text"]
+    assert PASSWORD_USER not in proc.stderr
 
 
 def test_cli_unsupported_format(tmp_path: Path) -> None:

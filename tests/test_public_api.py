@@ -32,10 +32,10 @@ def test_all_is_exactly_what_is_public() -> None:
 
 def test_signatures() -> None:
     sig = inspect.signature(conductor.extract)
-    assert list(sig.parameters) == ["source", "pages", "limits", "name"]
+    assert list(sig.parameters) == ["source", "pages", "limits", "name", "password"]
     assert all(
         sig.parameters[p].kind is inspect.Parameter.KEYWORD_ONLY
-        for p in ("pages", "limits", "name")
+        for p in ("pages", "limits", "name", "password")
     )
     method = inspect.signature(conductor.Extractor.extract)
     assert list(method.parameters)[:4] == ["self", "source", "pages", "name"]

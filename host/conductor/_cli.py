@@ -75,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("path", help="the document (PDF, DOCX, or a plugin's format)")
     _add_pin(common)
     common.add_argument("--pages", help="a page range A-B, or one page N (1-based, inclusive)")
+    _add_password(common, "the document's password, when it is encrypted")
     _add_limit_flags(common)
     ext = commands.add_parser(
         "extract", parents=[common], help="extract a document's text, page by page"
@@ -113,6 +114,14 @@ def _add_process_flags(proc: argparse.ArgumentParser) -> None:
     proc.add_argument(
         "--rate",
         help="requests per second to each host (default 0.5; inf for no limit)",
+    )
+
+
+def _add_password(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--password",
+        help=f"{what} (PDF: the user password, or the owner password of AES-256); "
+        "ignored for documents that are not encrypted",
     )
 
 
@@ -205,7 +214,7 @@ def _run(args: argparse.Namespace) -> None:
     pages = parse_pages(args.pages) if args.pages is not None else None
     config = _chunk_config(args, args.path) if args.command == "chunk" else None
     extractor = Extractor(_limits(args), pins=_pins(args))
-    document = extractor.extract(args.path, pages=pages)
+    document = extractor.extract(args.path, pages=pages, password=args.password)
     out = sys.stdout
     if config is None:
         if args.json:
@@ -330,6 +339,7 @@ def _add_batch_commands(commands: Any) -> None:
     proc.add_argument("--db", default="conductor.sqlite", help="database file")
     proc.add_argument("--concurrency", help="documents downloading at once (default 5)")
     proc.add_argument("--json", action="store_true", help="one JSON line per source")
+    _add_password(proc, "the password of every encrypted source of this run")
     _add_process_flags(proc)
     proc.add_argument(
         "--retry-failed",
@@ -413,12 +423,13 @@ def _rate(value: str) -> float:
     return rate
 
 
-def _item(source: str) -> dict[str, str]:
+def _item(source: str, password: str | None = None) -> dict[str, str]:
     # Any scheme is a URL: the downloader names the ones it cannot fetch (ftp://), where
     # reading "ftp://host/a.pdf" as a path would only say "no such file".
-    if _URL.match(source):
-        return {"url": source}
-    return {"path": source}
+    item = {"url": source} if _URL.match(source) else {"path": source}
+    if password is not None:
+        item["password"] = password
+    return item
 
 
 def _process(args: argparse.Namespace) -> int:
@@ -445,7 +456,8 @@ def _process(args: argparse.Namespace) -> int:
     start = time.monotonic()
     ok = failed = pages = chunks = ocr = 0
     failures: list[str] = []
-    for result in conductor.iter_documents([_item(s) for s in sources]):
+    items = [_item(s, args.password) for s in sources]
+    for result in conductor.iter_documents(items):
         if result.ok:
             ok += 1
             pages += result.page_count or 0

@@ -106,8 +106,8 @@ def options_to_wit(
 ) -> Record:
     """``extract-options`` for the plugin.
 
-    :param password: the user password for an encrypted document (0.3.0). The pipeline
-        passes none yet; this is where a caller-supplied one goes in.
+    :param password: the password of an encrypted document (0.3.0), from
+        ``Extractor.extract(password=)``; ``None`` without one.
     """
     options = Record()
     page_range = None

@@ -104,7 +104,10 @@ class EncryptedDocumentError(ConductorError):
     """The document needs a password (``extract-error::encrypted``)."""
 
     kind = "encrypted"
-    default_hint = "decrypt the document first (e.g. `qpdf --decrypt`)"
+    default_hint = (
+        "give the document's password: password= (extract, Extractor.extract, or "
+        '{"url": ..., "password": ...} in process_documents), --password on the command line'
+    )
 
 
 class TooLargeError(ConductorError):

@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ._builtin import CHUNKER
@@ -126,6 +126,7 @@ class Extractor:
         name: str | None = None,
         format: str | None = None,
         media_type: str | None = None,
+        password: str | None = None,
     ) -> Document:
         """Extracts ``source`` (a path or the document's bytes).
 
@@ -134,6 +135,11 @@ class Extractor:
             (or the path's) is a format hint for formats without magic bytes.
         :param format: skip detection and use this format's plugin.
         :param media_type: the document's Content-Type, a format hint like the extension.
+        :param password: the password of an encrypted document (PDF: its user password,
+            or the owner password of AES-256 encryption); passed to the plugin only, never
+            logged nor kept. Ignored for a document that is not encrypted.
+        :raises EncryptedDocumentError: when the document needs a password and none, or a
+            wrong one, was given.
         :raises ConductorError: one of its subclasses, naming the document and stage.
         :raises ValueError: for an invalid ``pages`` range.
         """
@@ -144,6 +150,7 @@ class Extractor:
             format=format,
             media_type=media_type,
             limits=self.limits,
+            password=password,
         )
 
     def _extract(
@@ -155,8 +162,11 @@ class Extractor:
         format: str | None,
         limits: Limits,
         media_type: str | None = None,
+        password: str | None = None,
     ) -> Document:
         _check_pages(pages)
+        if password is not None and not isinstance(password, str):
+            raise TypeError(f"password must be a str, got {type(password).__name__}")
         detector = None if format else self.registry.detector
         with open_source(
             source,
@@ -168,7 +178,8 @@ class Extractor:
             fmt = format or src.format or ""
             spec, _ = self._load(fmt, document=src.name)
             limits = with_overrides(limits, spec)
-            call = _Call(spec, src, fmt, limits, time.monotonic() + limits.timeout_s)
+            deadline = time.monotonic() + limits.timeout_s
+            call = _Call(spec, src, fmt, limits, deadline, password or None)
             parallel = (
                 spec.page_parallel
                 and pages is None
@@ -234,6 +245,7 @@ class Extractor:
             max_chars_per_page=limits.max_chars_per_page,
             max_pages=limits.max_pages,
             size_hint=src.size,
+            password=call.password,
         )
         # The call's deadline is what is left of the document's, so that ranges run
         # after the first still end by it.
@@ -368,6 +380,8 @@ class _Call:
     format: str
     limits: Limits
     deadline: float
+    password: str | None = field(default=None, repr=False)
+    """For every call on the document (each page range too); never in a repr."""
 
 
 def with_overrides(limits: Limits, spec: PluginSpec) -> Limits:
@@ -472,14 +486,20 @@ def extract(
     pages: tuple[int, int] | None = None,
     limits: Limits | None = None,
     name: str | None = None,
+    password: str | None = None,
 ) -> Document:
     """Extracts ``source`` with the module's default :class:`Extractor`.
 
-    See :meth:`Extractor.extract`; ``limits`` applies to this call only.
+    See :meth:`Extractor.extract` (``password`` too); ``limits`` applies to this call only.
     """
     extractor = _extractor_for(limits)
     return extractor._extract(
-        source, pages=pages, name=name, format=None, limits=limits or extractor.limits
+        source,
+        pages=pages,
+        name=name,
+        format=None,
+        limits=limits or extractor.limits,
+        password=password,
     )
 
 

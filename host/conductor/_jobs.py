@@ -27,6 +27,8 @@ class Job:
     url: str | None
     path: str | None
     vendor: str | None
+    password: str | None = field(default=None, repr=False)
+    """The item's ``"password"``: for the extraction only, never logged nor stored."""
     committed: bool = False
     """Handed to the thread pool: no longer cancelled from the loop (it finishes, or
     reports ``cancelled`` itself when it had not started)."""
@@ -61,7 +63,10 @@ def parse_item(index: int, item: object) -> Job | Result:
     """A well-formed item's job, else its error result."""
 
     def bad(why: str) -> Result:
-        source = repr(item)
+        shown = item
+        if isinstance(item, Mapping) and "password" in item:
+            shown = {**item, "password": "<hidden>"}
+        source = repr(shown)
         if len(source) > 200:
             source = source[:197] + "..."
         error = ReadError(
@@ -79,16 +84,20 @@ def parse_item(index: int, item: object) -> Job | Result:
     vendor = item.get("source")
     if vendor is not None and not isinstance(vendor, str):
         return bad('"source" must be a string')
+    password = item.get("password")
+    if password is not None and not isinstance(password, str):
+        return bad('"password" must be a string')
+    password = password or None
     if url is not None:
         if not isinstance(url, str) or not url:
             return bad('"url" must be a non-empty string')
-        return Job(index, url, url, None, vendor)
+        return Job(index, url, url, None, vendor, password)
     if not isinstance(path, str | os.PathLike):
         return bad('"path" must be a string or a path')
     text = os.fspath(path)
     if not isinstance(text, str) or not text:
         return bad('"path" must be a non-empty str path')
-    return Job(index, text, None, text, vendor, stage="read")
+    return Job(index, text, None, text, vendor, password, stage="read")
 
 
 PERMANENT_KINDS = frozenset({"not_found", "unsupported_format"})

@@ -150,9 +150,11 @@ class Conductor:
         """Processes every item and returns one :class:`Result` per item, in input order.
 
         Each item is a mapping with ``"url"`` or ``"path"``, and optionally ``"type"``
-        (a hint only: the bytes' magic decides) and ``"source"`` (a vendor name, stored
-        with the URL). A malformed item gets an error result; no document's failure
-        raises.
+        (a hint only: the bytes' magic decides), ``"source"`` (a vendor name, stored
+        with the URL) and ``"password"`` (for an encrypted document; passed to the
+        plugin only, never logged, stored or shown in a result). A malformed item gets
+        an error result; no document's failure raises. An input whose recorded failure
+        is ``encrypted`` is tried again at once when its item now has a password.
 
         :param progress: called with each result as it finishes (in the loop's thread).
         :param cancel: when set, downloads in flight stop, extractions not yet started
@@ -254,7 +256,10 @@ class Conductor:
                 ready = []
                 for job in jobs:
                     failure = failures.get(job.source)
-                    if failure is not None and not due(failure, now):
+                    # a password is what an encrypted failure was waiting for
+                    kind = None if failure is None else failure.kind
+                    unlocks = job.password is not None and kind == "encrypted"
+                    if failure is not None and not due(failure, now) and not unlocks:
                         yield not_due(job, failure, now)
                     else:
                         ready.append(job)
@@ -436,7 +441,9 @@ class Conductor:
                 job.stage = "extract"
                 start = time.monotonic()
                 media_type = fetched.content_type if fetched is not None else None
-                document = self.extractor.extract(path, name=job.source, media_type=media_type)
+                document = self.extractor.extract(
+                    path, name=job.source, media_type=media_type, password=job.password
+                )
                 timings["extract_s"] = time.monotonic() - start
                 extractor = self._plugin_id(document.format, job)
             return self._finish(job, batch, document, extractor, fetched, timings, cached=cached)
