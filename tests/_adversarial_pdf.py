@@ -241,9 +241,69 @@ def _bomb_cases() -> Iterator[Case]:
         ("runlength-flate", _runlength_bomb),
         ("same-bomb-on-50-pages", _bomb_on_many_pages),
         ("truncated-bomb", _truncated_bomb),
+        ("bomb-page-beside-text", lambda: bomb_page_beside_text(2 * GiB)),
     ]
     for name, make in bombs:
         yield pdf_case(cat, name, make)
+    # Refused as a whole: the bombs are all there is, or hold the page tree.
+    refused = frozenset({"corrupt"})
+    yield pdf_case(cat, "flate-bombs-on-8-pages", lambda: flate_bomb_pages(8, 256 * MiB), refused)
+    yield pdf_case(cat, "object-stream-holding-the-pages", lambda: objstm_pages_bomb(GiB), refused)
+
+
+def flate_bomb_pages(n: int, each: int) -> bytes:
+    """``n`` pages, each drawing its own single-layer ``/FlateDecode`` stream of ``each``
+    bytes of zeros (~1 KB in the file per MiB: 8 x 256 MiB is a 2 MB file)."""
+    kids = b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(n))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n,
+    ]
+    data = zeros_flate(each)
+    for i in range(n):
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R >>"
+            % (4 + 2 * i)
+        )
+        objects.append(flate_stream(b"", data))
+    return write_pdf(objects)
+
+
+def bomb_page_beside_text(total: int) -> bytes:
+    """Page 1 is one ``/FlateDecode`` stream of ``total`` zeros (2 GiB: a 2 MB file); page 2
+    has the :data:`MARK` text."""
+    return write_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [4 0 R 6 0 R] /Count 2 >>",
+            FONT,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 5 0 R >>",
+            flate_stream(b"", zeros_flate(total)),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents 7 0 R >>",
+            stream(b"", text_content(MARK)),
+        ]
+    )
+
+
+def objstm_pages_bomb(total: int) -> bytes:
+    """The page tree and the page are only in an object stream whose data goes on with
+    ``total`` bytes of zeros after them (1 GiB: a 1 MB file); the classic xref table lists
+    the object stream alone."""
+    tree = b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>\n"
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+    page += b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>\n"
+    objects = tree + page
+    header = (b"2 0 4 %d" % len(tree)).ljust(32)
+    data = repeated_flate(bytes(MiB), total, prefix=header + objects)
+    return write_pdf(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            3: FONT,
+            5: stream(b"", text_content(MARK)),
+            6: flate_stream(b"/Type /ObjStm /N 2 /First 32", data),
+        }
+    )
 
 
 def _objstm_bomb() -> bytes:

@@ -79,7 +79,7 @@ def test_chunk_to_dict_keys_are_the_cli_contract() -> None:
 
 def test_limits_defaults() -> None:
     limits = Limits()
-    assert (limits.memory_mb, limits.timeout_s, limits.max_chars_per_page) == (1024, 120.0, 200_000)
+    assert (limits.memory_mb, limits.timeout_s, limits.max_chars_per_page) == (768, 120.0, 200_000)
     assert (limits.max_pages, limits.max_bytes, limits.max_wasm_stack) == (
         10_000,
         500 * 1024 * 1024,

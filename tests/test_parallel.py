@@ -18,8 +18,11 @@ from conductor._parallel import (
     HEAD_PAGES,
     MIN_RANGE_PAGES,
     estimate_page_count,
+    memory_share,
     merge_documents,
     open_ranges,
+    range_memory_mb,
+    range_workers,
     split_ranges,
 )
 
@@ -137,6 +140,45 @@ def test_page_ranges_and_small_documents_stay_one_call(tmp_path: Path) -> None:
     small.write_bytes(build_pdf([f"p{n}" for n in range(1, 11)]))
     assert [p.text.strip() for p in ex.extract(small).pages] == [f"p{n}" for n in range(1, 11)]
     assert [p.number for p in ex.extract(small, pages=(3, 4)).pages] == [3, 4]
+
+
+def test_range_workers_fit_the_documents_memory() -> None:
+    mib = 1 << 20
+    assert range_memory_mb(7 * mib) == 96 + 21
+    assert range_workers(4, 768, 7 * mib) == 4  # 4 x 192 MiB: room for each
+    assert range_workers(4, 256, 7 * mib) == 2  # 128 MiB each is enough, 85 is not
+    assert range_workers(8, 768, 200 * mib) == 1  # one call: a share would be too small
+    assert range_workers(1, 4096, 0) == 1
+    assert memory_share(768, 3) == 256
+    assert memory_share(768, 1) == 768
+
+
+def test_parallel_ranges_share_the_documents_memory_limit(
+    big_pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three instances at once get a third of ``memory_mb`` each, not ``memory_mb`` each:
+    a document split in ranges cannot take the limit three times."""
+    given: list[tuple[tuple[int, int] | None, int]] = []
+    real_call = Extractor._call
+
+    def spy(
+        self: Extractor, call: conductor._extract._Call, pages: tuple[int, int] | None
+    ) -> Document:
+        given.append((pages, call.limits.memory_mb))
+        return real_call(self, call, pages)
+
+    monkeypatch.setattr(Extractor, "_call", spy)
+    serial = _extractor(tmp_path, 1, memory_mb=600).extract(big_pdf)
+    assert given == [(None, 600)]
+    given.clear()
+    parallel = _extractor(tmp_path, 3, memory_mb=600).extract(big_pdf)
+    assert len(given) == 3
+    assert {memory for _, memory in given} == {200}
+    assert parallel == serial
+    # Too little memory to share: one call with all of it.
+    given.clear()
+    assert _extractor(tmp_path, 3, memory_mb=150).extract(big_pdf) == serial
+    assert given == [(None, 150)]
 
 
 def test_the_document_deadline_covers_every_range(big_pdf: Path, tmp_path: Path) -> None:

@@ -1,6 +1,10 @@
 """Page-parallel extraction: one large document as several sandboxed calls, each on a page
 range, in parallel across cores.
 
+The calls of one document share its memory limit (:func:`range_workers`,
+:func:`memory_share`): ``Limits.memory_mb`` bounds the document, not each instance, so
+splitting a hostile document over N instances cannot take N times the limit.
+
 Every call is a fresh instance that parses the whole file and renders only its range, so
 splitting costs one extra parse per range; it pays when there are many pages. The ranges
 come from the page count. For a PDF whose page objects can be counted in its bytes
@@ -24,6 +28,32 @@ HEAD_PAGES = 16
 
 MIN_RANGE_PAGES = 48
 """Fewer pages than this per range are not worth another parse of the file."""
+
+
+RANGE_BASE_MB = 96
+"""Memory an instance on a page range needs besides the file: the plugin's own working
+set, one page's text and structures, and a decoded stream or two."""
+
+RANGE_FILE_FACTOR = 3
+"""... plus this many times the file's size: the input, lopdf's parse of it (stream data
+it keeps, object tables) and the output."""
+
+
+def range_memory_mb(size: int) -> int:
+    """What one instance extracting a page range of a ``size``-byte file needs, in MiB."""
+    return RANGE_BASE_MB + -(-RANGE_FILE_FACTOR * size // (1 << 20))
+
+
+def range_workers(workers: int, memory_mb: int, size: int) -> int:
+    """How many instances may extract ranges of one ``size``-byte document at once: at
+    most ``workers``, and no more than ``memory_mb`` can give each what it needs
+    (:func:`range_memory_mb`); 1 means one call for the whole document."""
+    return max(1, min(workers, memory_mb // range_memory_mb(size)))
+
+
+def memory_share(memory_mb: int, parts: int) -> int:
+    """Each of ``parts`` concurrent instances' share of the document's ``memory_mb``."""
+    return max(1, memory_mb // max(1, parts))
 
 
 PAGE_RANGE_WARNING = "page-range"
@@ -124,7 +154,10 @@ __all__ = [
     "MIN_RANGE_PAGES",
     "PAGE_RANGE_WARNING",
     "estimate_page_count",
+    "memory_share",
     "merge_documents",
     "open_ranges",
+    "range_memory_mb",
+    "range_workers",
     "split_ranges",
 ]

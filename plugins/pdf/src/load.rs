@@ -1,13 +1,24 @@
 //! Loading: header search, lopdf's parser, a rebuilt cross-reference table when the
-//! original is broken, and the empty-user-password case of encryption.
+//! original is broken, and encryption: the empty user password always, a caller's
+//! password when one is given (see [`load_with_password`]).
+//!
+//! lopdf decodes two kinds of stream while it parses, without a bound: cross-reference
+//! streams and object streams. Cross-reference streams are measured here first (a bomb
+//! there sends the file to the repair path, which does not decode them); object streams
+//! are decoded by the load filter through [`crate::streams`], and a bomb among them is
+//! skipped with a warning, or refused when the document cannot be read without it. The
+//! filter also drops the data of streams the text never reads (images, embedded files),
+//! so an instance does not hold them beside the file.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use lopdf::{Document, Object, ObjectId};
+use lopdf::{Document, LoadOptions, Object, ObjectId, Stream};
 
 use crate::pages::page_tree;
+use crate::streams::{self, MAX_STREAM_BYTES, StreamError};
 use conductor_plugin_sdk::extractor::{ExtractError, Warning};
 
 /// Readers accept a header this far into the file (Acrobat's historical tolerance).
@@ -19,12 +30,29 @@ pub struct Loaded {
     pub warnings: Vec<Warning>,
 }
 
-/// Parses `bytes` into a document.
+/// Parses `bytes` into a document, opening it with the empty user password only.
 ///
 /// # Errors
-/// `Corrupt` when no PDF structure can be read, `Encrypted` when a user password is
-/// needed, `Unsupported` for security handlers other than the standard one.
+/// See [`load_with_password`].
+#[cfg(test)]
 pub fn load(bytes: &[u8]) -> Result<Loaded, ExtractError> {
+    load_with_password(bytes, None)
+}
+
+/// Parses `bytes` into a document, opening an encrypted one with the empty user password
+/// or else with `password`: its user password, or (AES-256, revisions 5 and 6 only) its
+/// owner password. lopdf accepts an owner password of revisions 2-4 (RC4, AES-128) too,
+/// but then derives the file key as if it were the user password and decrypts to
+/// garbage; that is refused as `Encrypted`, asking for the user password. The password is
+/// never part of an error or warning.
+///
+/// # Errors
+/// `Corrupt` when no PDF structure can be read, `Encrypted` when a password is needed and
+/// none (or a wrong one) was given, `Unsupported` for security handlers other than the
+/// standard one.
+pub fn load_with_password(bytes: &[u8], password: Option<&str>) -> Result<Loaded, ExtractError> {
+    streams::begin_document(bytes.len());
+    LOAD_BOMBS.with_borrow_mut(Vec::clear);
     if bytes.is_empty() {
         return Err(ExtractError::Corrupt("the document is empty".into()));
     }
@@ -44,16 +72,32 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, ExtractError> {
         ));
     }
 
-    let first = guarded_load(body);
-    if let Ok(doc) = &first {
-        // A document lopdf could not decrypt keeps /Encrypt in its trailer and holds no
-        // readable objects, so this is decided before any repair is attempted.
-        check_encryption(doc)?;
-    }
+    // A cross-reference stream that is a bomb is not handed to lopdf at all: the repair
+    // path rebuilds the table by scanning, and reads such a stream as a plain object.
+    let first = match xref_stream_bomb(body) {
+        Some(bomb) => {
+            warnings.push(bomb_warning(&bomb));
+            Err(bomb)
+        }
+        None => guarded_load(body, None),
+    };
+    // A document lopdf could not decrypt keeps /Encrypt in its trailer and holds no
+    // readable objects, so this is decided before any repair is attempted.
     let first = match first {
-        Ok(doc) if !page_tree(&doc).pages.is_empty() => return Ok(Loaded { doc, warnings }),
+        Ok(doc) => Ok(unlock(doc, body, password)?),
+        Err(e) => Err(e),
+    };
+    let first = match first {
+        Ok(doc) if !page_tree(&doc).pages.is_empty() => {
+            warnings.extend(load_bomb_warnings());
+            return Ok(Loaded { doc, warnings });
+        }
         other => other,
     };
+    // The objects the document needs were in a bomb: repairing would only decode it again.
+    if let Some(bomb) = LOAD_BOMBS.with_borrow(|b| b.first().cloned()) {
+        return Err(bomb_error(&bomb));
+    }
 
     let first_error = match &first {
         Ok(_) => "no pages reachable from the catalog".to_string(),
@@ -71,48 +115,242 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, ExtractError> {
                 format!("cross-reference table rebuilt by scanning the file ({first_error})"),
                 None,
             ));
+            warnings.extend(load_bomb_warnings());
             Ok(Loaded { doc, warnings })
         }
-        _ => match first {
+        _ => match (first, LOAD_BOMBS.with_borrow(|b| b.first().cloned())) {
+            (_, Some(bomb)) => Err(bomb_error(&bomb)),
             // Structurally readable but without pages: let the caller report it.
-            Ok(doc) => Ok(Loaded { doc, warnings }),
-            Err(e) => Err(ExtractError::Corrupt(format!(
+            (Ok(doc), None) => Ok(Loaded { doc, warnings }),
+            (Err(e), None) => Err(ExtractError::Corrupt(format!(
                 "cannot parse the PDF structure: {e}"
             ))),
         },
     }
 }
 
+thread_local! {
+    /// Bombs the load filter met (it is a plain `fn`, so it cannot capture a list).
+    static LOAD_BOMBS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn load_bomb_warnings() -> Vec<Warning> {
+    LOAD_BOMBS.with_borrow(|b| b.iter().map(|m| bomb_warning(m)).collect())
+}
+
+fn bomb_warning(message: &str) -> Warning {
+    Warning::new(
+        "decompression-bomb",
+        format!("{message}: it looks like a decompression bomb and was skipped"),
+        None,
+    )
+}
+
+fn bomb_error(message: &str) -> ExtractError {
+    ExtractError::Corrupt(format!(
+        "the document looks like a decompression bomb: {message}, and the pages are in it"
+    ))
+}
+
+/// The load filter: object streams decoded with a bound; data the text never reads
+/// dropped. Every object is kept.
+///
+/// lopdf keeps the object as the filter left it for objects of the file, and the returned
+/// one for objects inside object streams (never streams themselves): so a stream is
+/// changed in place and a placeholder returned, anything else returned as it is.
+fn on_object(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    let Object::Stream(stream) = object else {
+        return Some((id, object.clone()));
+    };
+    if stream.dict.has_type(b"ObjStm") {
+        decode_object_stream(id, stream);
+    } else if never_read(stream) {
+        stream.content = Vec::new();
+        // Without a position lopdf cannot read the data again for an empty stream.
+        stream.start_position = None;
+    }
+    Some((id, Object::Null))
+}
+
+/// Images (and thumbnails, soft masks: images too) and embedded files: the text engine
+/// reads their dictionaries at most, and they are most of a scanned document's bytes.
+fn never_read(stream: &Stream) -> bool {
+    let name = |k: &[u8]| stream.dict.get(k).and_then(Object::as_name).ok();
+    name(b"Subtype") == Some(b"Image") || name(b"Type") == Some(b"EmbeddedFile")
+}
+
+/// Decodes an object stream in place, so that lopdf, which decodes it next without a
+/// bound, finds it decoded already.
+fn decode_object_stream(id: ObjectId, stream: &mut Stream) {
+    match streams::decode(stream) {
+        Ok(data) => stream.set_plain_content(data),
+        Err(StreamError::Bomb { limit, raw }) => {
+            let message = format!(
+                "object stream {} {} inflates to more than {} MB from {} KB",
+                id.0,
+                id.1,
+                streams::mb(limit),
+                streams::kb(raw)
+            );
+            LOAD_BOMBS.with_borrow_mut(|b| b.push(message));
+            stream.set_plain_content(Vec::new());
+        }
+        Err(StreamError::Budget { budget, input }) => {
+            let message = format!(
+                "object streams inflate to more than {} MB from a {} KB file",
+                streams::mb(budget),
+                streams::kb(input)
+            );
+            LOAD_BOMBS.with_borrow_mut(|b| b.push(message));
+            stream.set_plain_content(Vec::new());
+        }
+        // lopdf would fail to decode it too and then read the raw bytes as objects.
+        Err(_) => {
+            stream.dict.remove(b"Filter");
+            stream.dict.remove(b"DecodeParms");
+        }
+    }
+}
+
+/// A cross-reference stream (`/Type /XRef`) anywhere in the file that inflates past
+/// [`MAX_STREAM_BYTES`], measured without keeping its output; lopdf would decode it
+/// whole while reading the table.
+fn xref_stream_bomb(body: &[u8]) -> Option<String> {
+    let mut from = 0;
+    while let Some(rel) = find(&body[from..], b"/XRef") {
+        let at = from + rel;
+        from = at + 5;
+        if body.get(at + 5).is_some_and(|b| !is_delimiter(*b)) {
+            continue; // `/XRefStm`
+        }
+        let Some(dict_start) = body[at.saturating_sub(4096)..at]
+            .windows(2)
+            .rposition(|w| w == b"<<")
+            .map(|p| at.saturating_sub(4096) + p)
+        else {
+            continue;
+        };
+        let Some(kw) = find(&body[at..body.len().min(at + 4096)], b"stream") else {
+            continue;
+        };
+        let dict = &body[dict_start..at + kw];
+        let flates = dict.windows(12).filter(|w| *w == b"/FlateDecode").count();
+        if flates == 0 {
+            continue;
+        }
+        let mut data = at + kw + 6;
+        if body.get(data) == Some(&b'\r') {
+            data += 1;
+        }
+        if body.get(data) == Some(&b'\n') {
+            data += 1;
+        }
+        let end = find(&body[data..], b"endstream").map_or(body.len(), |e| data + e);
+        let raw = &body[data..end];
+        if inflates_past(raw, flates, MAX_STREAM_BYTES) {
+            return Some(format!(
+                "a cross-reference stream inflates to more than {} MB from {} KB",
+                streams::mb(MAX_STREAM_BYTES),
+                streams::kb(raw.len())
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `raw` through `layers` zlib decoders yields more than `limit` bytes; each
+/// layer's output is kept (it is the next one's input) only up to `limit`.
+fn inflates_past(raw: &[u8], layers: usize, limit: usize) -> bool {
+    use std::io::Read;
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut input = raw.to_vec();
+    for layer in 0..layers {
+        let mut decoder = flate2::read::ZlibDecoder::new(input.as_slice()).take(cap);
+        if layer + 1 == layers {
+            let n = std::io::copy(&mut decoder, &mut std::io::sink()).unwrap_or(0);
+            return n >= cap;
+        }
+        let mut out = Vec::new();
+        let _ = decoder.read_to_end(&mut out);
+        if out.len() > limit {
+            return true;
+        }
+        input = out;
+    }
+    false
+}
+
 /// lopdf has `unwrap`s on document data; a panic there means "cannot parse", not a bug
 /// of ours, and the repair path still deserves its chance.
-fn guarded_load(body: &[u8]) -> Result<Document, String> {
-    match catch_unwind(AssertUnwindSafe(|| Document::load_mem(body))) {
+///
+/// lopdf tries the empty user password, then `password`; it applies no filter to an
+/// encrypted document.
+fn guarded_load(body: &[u8], password: Option<&str>) -> Result<Document, String> {
+    let options = LoadOptions {
+        password: password.map(str::to_owned),
+        filter: Some(on_object),
+        ..LoadOptions::default()
+    };
+    match catch_unwind(AssertUnwindSafe(|| {
+        Document::load_mem_with_options(body, options)
+    })) {
         Ok(Ok(doc)) => Ok(doc),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the parser failed on malformed data".to_string()),
     }
 }
 
-fn check_encryption(doc: &Document) -> Result<(), ExtractError> {
+/// `doc` as lopdf read it without a password. Still encrypted (it keeps /Encrypt in its
+/// trailer) when the empty user password did not open it: then it is read again with
+/// `password`, once the password is known to open it.
+fn unlock(doc: Document, body: &[u8], password: Option<&str>) -> Result<Document, ExtractError> {
     let Ok(encrypt) = doc.trailer.get(b"Encrypt") else {
-        return Ok(());
+        return Ok(doc);
     };
-    let filter = match encrypt {
+    let dict = match encrypt {
         Object::Reference(id) => doc.get_dictionary(*id).ok(),
         Object::Dictionary(d) => Some(d),
         _ => None,
-    }
-    .and_then(|d| d.get(b"Filter").ok())
-    .and_then(|f| f.as_name().ok());
-    match filter {
-        Some(b"Standard") | None => Err(ExtractError::Encrypted(
-            "the document is encrypted with a user password; a password is needed to open it"
-                .into(),
-        )),
-        Some(other) => Err(ExtractError::Unsupported(format!(
+    };
+    let filter = dict
+        .and_then(|d| d.get(b"Filter").ok())
+        .and_then(|f| f.as_name().ok());
+    if let Some(other) = filter.filter(|f| *f != b"Standard") {
+        return Err(ExtractError::Unsupported(format!(
             "encrypted with the /{} security handler; only the standard (password) handler is supported",
             String::from_utf8_lossy(other)
-        ))),
+        )));
+    }
+    let Some(password) = password.filter(|p| !p.is_empty()) else {
+        return Err(ExtractError::Encrypted(
+            "the document is encrypted with a user password; a password is needed to open it"
+                .into(),
+        ));
+    };
+    if doc.authenticate_user_password(password).is_err() {
+        if doc.authenticate_owner_password(password).is_err() {
+            return Err(ExtractError::Encrypted(
+                "the password given does not open the document (it is neither its user nor \
+                 its owner password)"
+                    .into(),
+            ));
+        }
+        let revision = dict
+            .and_then(|d| d.get(b"R").ok())
+            .and_then(|r| r.as_i64().ok())
+            .unwrap_or(0);
+        if revision < 5 {
+            return Err(ExtractError::Encrypted(format!(
+                "the password given is the document's owner password; its encryption \
+                 (revision {revision}, RC4 or AES-128) is opened with the user password only"
+            )));
+        }
+    }
+    match guarded_load(body, Some(password)) {
+        Ok(doc) if doc.trailer.get(b"Encrypt").is_err() => Ok(doc),
+        Ok(_) | Err(_) => Err(ExtractError::Corrupt(
+            "the password opens the document, but its objects could not be decrypted".into(),
+        )),
     }
 }
 
@@ -143,7 +381,7 @@ fn recover(body: &[u8]) -> Option<Document> {
         max_id.saturating_add(1)
     );
     file.extend_from_slice(table.as_bytes());
-    let mut doc = guarded_load(&file).ok()?;
+    let mut doc = guarded_load(&file, None).ok()?;
     if let Some(root) = find_root(&doc, body) {
         doc.trailer.set("Root", root);
     }
@@ -442,6 +680,179 @@ mod tests {
                 .map(|s| s.content.clone())
         });
         assert_eq!(content.as_deref(), Some(&b"BT (Hi) Tj ET"[..]));
+    }
+
+    /// A file of `objects` (numbered from 1; an empty one is a free entry) with an exact
+    /// xref table.
+    fn pdf_of(objects: &[Vec<u8>]) -> Vec<u8> {
+        let mut pdf = b"%PDF-1.5\n".to_vec();
+        let mut offsets = Vec::new();
+        for (n, body) in objects.iter().enumerate() {
+            if body.is_empty() {
+                offsets.push(None);
+                continue;
+            }
+            offsets.push(Some(pdf.len()));
+            pdf.extend_from_slice(format!("{} 0 obj\n", n + 1).as_bytes());
+            pdf.extend_from_slice(body);
+            pdf.extend_from_slice(b"\nendobj\n");
+        }
+        let xref = pdf.len();
+        let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+        for at in offsets {
+            match at {
+                Some(at) => table.push_str(&format!("{at:010} 00000 n \n")),
+                None => table.push_str("0000000000 65535 f \n"),
+            }
+        }
+        let _ = write!(
+            table,
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        );
+        pdf.extend_from_slice(table.as_bytes());
+        pdf
+    }
+
+    fn stream_obj(dict: &str, data: &[u8]) -> Vec<u8> {
+        let mut out = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\nendstream");
+        out
+    }
+
+    /// zlib of `prefix` then `mib` MiB of zeros.
+    fn zeros_after(prefix: &[u8], mib: usize) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        let _ = e.write_all(prefix);
+        let block = vec![0u8; 1 << 20];
+        for _ in 0..mib {
+            let _ = e.write_all(&block);
+        }
+        e.finish().unwrap_or_default()
+    }
+
+    /// Catalog, and the page tree and page in an object stream of `mib` MiB of zeros after
+    /// them; `outside` puts a copy of the tree and page outside it as well.
+    fn objstm_pdf(mib: usize, outside: bool) -> Vec<u8> {
+        let tree = b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>\n".as_slice();
+        let page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>\n".as_slice();
+        let mut data = format!("{:<16}", format!("2 0 4 {}", tree.len())).into_bytes();
+        data.extend_from_slice(tree);
+        data.extend_from_slice(page);
+        let objstm = stream_obj(
+            "/Type /ObjStm /N 2 /First 16 /Filter /FlateDecode",
+            &zeros_after(&data, mib),
+        );
+        let (two, four) = if outside {
+            (tree.to_vec(), page.to_vec())
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        pdf_of(&[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            two,
+            objstm,
+            four,
+        ])
+    }
+
+    #[test]
+    fn object_streams_are_read_through_the_bounded_decoder() {
+        let loaded = load(&objstm_pdf(1, false));
+        assert!(loaded.is_ok_and(|l| page_tree(&l.doc).pages == vec![(4, 0)]));
+    }
+
+    #[test]
+    fn an_object_stream_bomb_holding_the_pages_is_refused() {
+        let Err(ExtractError::Corrupt(message)) = load(&objstm_pdf(80, false)) else {
+            unreachable!("the bomb was not refused");
+        };
+        assert!(
+            message.contains("looks like a decompression bomb"),
+            "{message}"
+        );
+        assert!(
+            message.contains("object stream 3 0 inflates to more than 67 MB"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn an_object_stream_bomb_beside_the_pages_is_a_warning() {
+        // lopdf keeps the objects of the file over those of object streams, so with both
+        // the pages come from outside; the bomb is skipped.
+        let loaded = load(&objstm_pdf(80, true));
+        let Ok(loaded) = loaded else {
+            unreachable!("refused: {:?}", loaded.err());
+        };
+        assert_eq!(page_tree(&loaded.doc).pages, vec![(4, 0)]);
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .any(|w| w.code == "decompression-bomb" && w.message.contains("object stream 3 0"))
+        );
+    }
+
+    #[test]
+    fn image_data_is_not_kept() {
+        let image = stream_obj(
+            "/Type /XObject /Subtype /Image /Width 8 /Height 8 /BitsPerComponent 8",
+            &[7u8; 64],
+        );
+        let form = stream_obj("/Type /XObject /Subtype /Form", b"BT ET");
+        let pdf = pdf_of(&[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>".to_vec(),
+            image,
+            form,
+        ]);
+        let Ok(loaded) = load(&pdf) else {
+            unreachable!("not loaded");
+        };
+        let content = |id| {
+            loaded
+                .doc
+                .get_object(id)
+                .and_then(Object::as_stream)
+                .map(|s| s.content.clone())
+        };
+        assert_eq!(content((4, 0)).ok(), Some(Vec::new()));
+        assert_eq!(content((5, 0)).ok(), Some(b"BT ET".to_vec()));
+        assert!(
+            loaded
+                .doc
+                .get_object((4, 0))
+                .and_then(Object::as_stream)
+                .is_ok_and(|s| s.dict.has(b"Width"))
+        );
+    }
+
+    #[test]
+    fn an_xref_stream_bomb_is_not_handed_to_lopdf() {
+        let mut pdf = broken_xref_pdf();
+        let cut = rfind(&pdf, b"xref").unwrap_or(0);
+        pdf.truncate(cut);
+        let at = pdf.len();
+        pdf.extend_from_slice(b"9 0 obj\n");
+        pdf.extend_from_slice(&stream_obj(
+            "/Type /XRef /Size 10 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode",
+            &zeros_after(b"", 80),
+        ));
+        pdf.extend_from_slice(format!("\nendobj\nstartxref\n{at}\n%%EOF\n").as_bytes());
+        let Ok(loaded) = load(&pdf) else {
+            unreachable!("not recovered");
+        };
+        assert_eq!(page_tree(&loaded.doc).pages, vec![(3, 0)]);
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .any(|w| w.code == "decompression-bomb")
+        );
     }
 
     #[test]
