@@ -7,6 +7,10 @@
 #[allow(dead_code)]
 #[path = "../src/text/mod.rs"]
 mod text;
+// The text engine decodes streams through the bounded decoder.
+#[allow(dead_code)]
+#[path = "../src/streams.rs"]
+mod streams;
 
 use std::io::Write;
 use std::process::ExitCode;

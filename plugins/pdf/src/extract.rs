@@ -8,12 +8,12 @@ use lopdf::{Document, ObjectId};
 
 use crate::fallback::{Fallback, FallbackEngine, FallbackText, Reading, prefer_fallback};
 use crate::links::page_links;
-use crate::load::{Loaded, load};
+use crate::load::{Loaded, load_with_password};
 use crate::metadata::read_metadata;
 use crate::outline::read_outline;
 use crate::pages::page_tree;
 use crate::quality::{assess, painting};
-use crate::text::{PageText, extract_page_text};
+use crate::text::{PageText, TextCache, extract_page_text_cached};
 use conductor_plugin_sdk::extractor::{
     self as model, ExtractError, OcrReason, Options, Page, Pagination, Warning, truncate_page,
 };
@@ -32,7 +32,7 @@ use conductor_plugin_sdk::extractor::{
 /// a malformed page range or an unknown security handler.
 pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Document, ExtractError> {
     options.check_range()?;
-    let Loaded { doc, mut warnings } = load(bytes)?;
+    let Loaded { doc, mut warnings } = load_with_password(bytes, options.password.as_deref())?;
 
     let tree = page_tree(&doc);
     if tree.loops > 0 {
@@ -74,6 +74,7 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Docume
     let (first, last) = options.selected_pages(total, &mut warnings);
     let mut pages = Vec::new();
     let mut fallback = FallbackEngine::default();
+    let mut cache = TextCache::default();
     for (id, number) in tree.pages.iter().zip(1u32..) {
         if number < first || number > last {
             continue;
@@ -84,9 +85,11 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Docume
             number,
             options,
             &mut fallback,
+            &mut cache,
             &mut warnings,
         ));
     }
+    crate::streams::document_error().map_or(Ok(()), Err)?;
     Ok(model::Document {
         metadata,
         pages,
@@ -111,11 +114,20 @@ fn extract_page(
     number: u32,
     options: &Options,
     fallback: &mut FallbackEngine,
+    cache: &mut TextCache,
     warnings: &mut Vec<Warning>,
 ) -> Page {
     let mut page_warnings = Vec::new();
     let attempt = catch_unwind(AssertUnwindSafe(|| {
-        read_page(doc, id, number, options, fallback, &mut page_warnings)
+        read_page(
+            doc,
+            id,
+            number,
+            options,
+            fallback,
+            cache,
+            &mut page_warnings,
+        )
     }));
     let why = match attempt {
         Ok(Ok(page)) => {
@@ -152,9 +164,12 @@ fn read_page(
     number: u32,
     options: &Options,
     fallback: &mut FallbackEngine,
+    cache: &mut TextCache,
     warnings: &mut Vec<Warning>,
 ) -> Result<Page, String> {
-    let ours = match catch_unwind(AssertUnwindSafe(|| extract_page_text(doc, id))) {
+    let ours = match catch_unwind(AssertUnwindSafe(|| {
+        extract_page_text_cached(doc, id, cache)
+    })) {
         Ok(Ok(t)) => Ok(t),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the text engine failed on this page's data".to_string()),
@@ -281,6 +296,7 @@ mod tests {
             3,
             &Options::default(),
             &mut FallbackEngine::default(),
+            &mut TextCache::default(),
             &mut w,
         );
         assert_eq!(page.number, 3);

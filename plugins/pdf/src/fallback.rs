@@ -215,11 +215,7 @@ impl OutputDev for Collector {
         let all = [origin.0, origin.1, end.0, end.1, up.0, up.1];
         if all.iter().all(|v| v.is_finite()) {
             self.glyphs.push(RawGlyph {
-                text: if mapped {
-                    text.to_string()
-                } else {
-                    String::new()
-                },
+                text: mapped.then(|| std::rc::Rc::from(text)),
                 origin,
                 end,
                 up,
@@ -284,9 +280,8 @@ fn preflight(doc: &Document, page_id: ObjectId) -> Result<(), String> {
         .iter()
         .find_map(|d| dict_of(doc, d, b"Resources"))
         .unwrap_or(&empty);
-    let content = doc
-        .get_page_content(page_id)
-        .map_err(|e| format!("page content: {e}"))?;
+    let content =
+        crate::streams::page_content(doc, page_id).map_err(|e| format!("page content: {e}"))?;
     let mut walk = Walk {
         doc,
         bytes: 0,
@@ -362,9 +357,8 @@ impl<'a> Walk<'a> {
                 Some((size, inner)) => (*size, inner.clone()),
                 None => {
                     let size = decoded_size(stream, self.remaining())?;
-                    let data = stream
-                        .decompressed_content()
-                        .unwrap_or_else(|_| stream.content.clone());
+                    let data =
+                        crate::streams::decode(stream).unwrap_or_else(|_| stream.content.clone());
                     let inner = xobject_names(&data);
                     if let Some(id) = id {
                         self.names.insert(id, (size, inner.clone()));

@@ -12,6 +12,7 @@ mod metadata;
 mod outline;
 mod pages;
 mod quality;
+mod streams;
 mod strings;
 #[cfg(test)]
 mod testutil;

@@ -1,5 +1,6 @@
 //! The document outline (bookmarks), with destinations resolved to page numbers.
 
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -11,7 +12,7 @@ use conductor_plugin_sdk::extractor::OutlineEntry;
 const MAX_DEPTH: u32 = 32;
 /// Entries kept at most, so a huge or looping outline cannot blow up the result.
 const MAX_ENTRIES: usize = 10_000;
-/// Name-tree nodes visited at most while resolving one named destination.
+/// Name-tree nodes visited at most while indexing the named destinations.
 const MAX_NAME_NODES: usize = 4_096;
 
 /// Reads the outline. `page_numbers` maps page objects to 1-based page numbers.
@@ -28,7 +29,11 @@ pub fn read_outline(doc: &Document, page_numbers: &HashMap<ObjectId, u32>) -> Ve
     else {
         return out;
     };
-    let resolver = DestResolver { doc, page_numbers };
+    let resolver = DestResolver {
+        doc,
+        page_numbers,
+        name_tree: OnceCell::new(),
+    };
     let mut visited = HashSet::new();
     // Depth-first in document order: (next sibling to visit, its level).
     let mut stack: Vec<(ObjectId, u32)> = vec![(first, 1)];
@@ -64,6 +69,10 @@ pub fn read_outline(doc: &Document, page_numbers: &HashMap<ObjectId, u32>) -> Ve
 struct DestResolver<'a> {
     doc: &'a Document,
     page_numbers: &'a HashMap<ObjectId, u32>,
+    /// The `/Names /Dests` tree flattened, built on the first named destination: outlines
+    /// of generated manuals name thousands of destinations, and walking the tree per entry
+    /// cost as much as the rest of the extraction.
+    name_tree: OnceCell<HashMap<&'a [u8], &'a Object>>,
 }
 
 impl<'a> DestResolver<'a> {
@@ -110,26 +119,33 @@ impl<'a> DestResolver<'a> {
         {
             return Some(found);
         }
-        let tree = catalog
+        self.name_tree
+            .get_or_init(|| self.index_name_tree(catalog))
+            .get(name)
+            .copied()
+    }
+
+    /// Every key of the `/Names /Dests` tree with its value, the first occurrence winning,
+    /// in the order a depth-first search meets them and within the same node budget as a
+    /// search for one key would have.
+    fn index_name_tree(&self, catalog: &'a Dictionary) -> HashMap<&'a [u8], &'a Object> {
+        let mut map = HashMap::new();
+        let Some(root) = catalog
             .get(b"Names")
             .ok()
             .and_then(|o| resolve(self.doc, o))
-            .and_then(|o| o.as_dict().ok())?
-            .get(b"Dests")
-            .ok()?;
-        self.name_tree_lookup(tree, name)
-    }
-
-    /// Searches a name tree; `/Limits` are not trusted, every reachable leaf is scanned
-    /// (bounded), since damaged trees often carry wrong limits.
-    fn name_tree_lookup(&self, root: &'a Object, key: &[u8]) -> Option<&'a Object> {
+            .and_then(|o| o.as_dict().ok())
+            .and_then(|d| d.get(b"Dests").ok())
+        else {
+            return map;
+        };
         let mut stack = vec![root];
         let mut seen = HashSet::new();
         let mut visited = 0;
         while let Some(node) = stack.pop() {
             visited += 1;
             if visited > MAX_NAME_NODES {
-                return None;
+                break;
             }
             if let Object::Reference(id) = node
                 && !seen.insert(*id)
@@ -146,11 +162,8 @@ impl<'a> DestResolver<'a> {
                 .and_then(|o| o.as_array().ok())
             {
                 for pair in names.chunks_exact(2) {
-                    let matches = resolve(self.doc, &pair[0])
-                        .and_then(|k| k.as_str().ok())
-                        .is_some_and(|k| k == key);
-                    if matches {
-                        return Some(&pair[1]);
+                    if let Some(k) = resolve(self.doc, &pair[0]).and_then(|k| k.as_str().ok()) {
+                        map.entry(k).or_insert(&pair[1]);
                     }
                 }
             }
@@ -163,7 +176,7 @@ impl<'a> DestResolver<'a> {
                 stack.extend(kids.iter().rev());
             }
         }
-        None
+        map
     }
 }
 

@@ -38,7 +38,7 @@ pub fn painting(doc: &Document, page: ObjectId) -> Painting {
             continue;
         };
         let content = if stream.dict.has(b"Filter") {
-            stream.decompressed_content().ok()
+            crate::streams::decode(stream).ok()
         } else {
             Some(stream.content.clone())
         };
@@ -194,6 +194,39 @@ impl TextStats {
             *odd = false;
         };
         for c in text.chars() {
+            if let Ok(b) = u8::try_from(c)
+                && b.is_ascii()
+            {
+                // ASCII, most of any page: the same tests as below without the Unicode
+                // tables (every ASCII letter is its own Latin base letter, and the only bad
+                // ASCII characters are the controls that are not whitespace).
+                if matches!(b, b'\t'..=b'\r' | b' ') {
+                    end_word(&mut s, &mut word_len, &mut word_odd);
+                    prev_lower = false;
+                    continue;
+                }
+                s.chars += 1;
+                if b.is_ascii_control() {
+                    s.bad += 1;
+                }
+                if b.is_ascii_alphabetic() {
+                    s.letters += 1;
+                    s.latin += 1;
+                    s.latin_vowels += u32::from(matches!(
+                        b.to_ascii_lowercase(),
+                        b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+                    ));
+                    if prev_lower && b.is_ascii_uppercase() {
+                        word_odd = true;
+                    }
+                    prev_lower = b.is_ascii_lowercase();
+                    word_len += 1;
+                } else {
+                    end_word(&mut s, &mut word_len, &mut word_odd);
+                    prev_lower = false;
+                }
+                continue;
+            }
             if c.is_whitespace() {
                 end_word(&mut s, &mut word_len, &mut word_odd);
                 prev_lower = false;
@@ -344,6 +377,64 @@ mod tests {
                 paths: 1
             }
         );
+    }
+
+    /// The ASCII shortcut in `TextStats::of` counts exactly as the general path does.
+    #[test]
+    fn ascii_stats_match_general_ones() {
+        let all: String = (0u8..=127).map(char::from).collect();
+        for text in [
+            all.as_str(),
+            "McDonald iPhone PowerPoint abc DEF gHi\x0b\x1c\x7f x",
+            "Łódź ascii MIXED wOrd",
+        ] {
+            let fast = TextStats::of(text);
+            let mut slow = TextStats::default();
+            slow_stats(text, &mut slow);
+            assert_eq!(fast, slow, "{text:?}");
+        }
+    }
+
+    /// `TextStats::of` as it was before the ASCII shortcut, for the test above.
+    fn slow_stats(text: &str, s: &mut TextStats) {
+        let mut word_len = 0u32;
+        let mut word_odd = false;
+        let mut prev_lower = false;
+        let end_word = |s: &mut TextStats, len: &mut u32, odd: &mut bool| {
+            if *len >= 3 {
+                s.words += 1;
+                s.odd_case_words += u32::from(*odd);
+            }
+            *len = 0;
+            *odd = false;
+        };
+        for c in text.chars() {
+            if c.is_whitespace() {
+                end_word(s, &mut word_len, &mut word_odd);
+                prev_lower = false;
+                continue;
+            }
+            s.chars += 1;
+            if is_bad(c) {
+                s.bad += 1;
+            }
+            if c.is_alphabetic() {
+                s.letters += 1;
+                if let Some(base) = latin_base(c) {
+                    s.latin += 1;
+                    s.latin_vowels += u32::from(matches!(base, 'a' | 'e' | 'i' | 'o' | 'u' | 'y'));
+                }
+                if prev_lower && c.is_uppercase() {
+                    word_odd = true;
+                }
+                prev_lower = c.is_lowercase();
+                word_len += 1;
+            } else {
+                end_word(s, &mut word_len, &mut word_odd);
+                prev_lower = false;
+            }
+        }
+        end_word(s, &mut word_len, &mut word_odd);
     }
 
     #[test]

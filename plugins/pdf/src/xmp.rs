@@ -14,7 +14,7 @@ pub fn packet(doc: &Document) -> Option<String> {
     let meta = doc.catalog().ok()?.get(b"Metadata").ok()?;
     let stream = resolve(doc, meta)?.as_stream().ok()?;
     let bytes = if stream.dict.has(b"Filter") {
-        stream.decompressed_content().ok()?
+        crate::streams::decode(stream).ok()?
     } else {
         stream.content.clone()
     };

@@ -2,11 +2,9 @@
 //! (code -> Unicode, for ToUnicode maps) and `cidchar`/`cidrange` (code -> CID, for
 //! embedded encoding CMaps).
 
-use std::collections::HashMap;
+use std::rc::Rc;
 
-use lopdf::Object;
-
-use super::lexer::Lexer;
+use super::lexer::{Lexer, Operand, Operation};
 
 /// Ranges wider than this stay ranges instead of being expanded into the code table.
 const EXPAND_LIMIT: u32 = 256;
@@ -74,8 +72,9 @@ struct Range {
 #[derive(Clone, Debug, Default)]
 pub struct CMap {
     pub codespaces: Vec<Codespace>,
-    unicode: HashMap<u32, String>,
-    cids: HashMap<u32, u32>,
+    /// Shared with every glyph drawn from it, so a glyph's text costs no allocation.
+    unicode: foldhash::HashMap<u32, Rc<str>>,
+    cids: foldhash::HashMap<u32, u32>,
     ranges: Vec<Range>,
     /// Name given to `usecmap`, resolved by the caller (only predefined names matter).
     pub use_cmap: Option<Vec<u8>>,
@@ -100,18 +99,11 @@ fn utf16_units(bytes: &[u8]) -> Vec<u16> {
         .collect()
 }
 
-fn bytes_of(obj: &Object) -> Option<&[u8]> {
-    match obj {
-        Object::String(s, _) => Some(s.as_slice()),
-        _ => None,
-    }
-}
-
-fn int_of(obj: &Object) -> Option<u32> {
+fn int_of(obj: &Operand) -> Option<u32> {
     match *obj {
-        Object::Integer(i) => u32::try_from(i).ok(),
+        Operand::Integer(i) => u32::try_from(i).ok(),
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Object::Real(r) if r >= 0.0 => Some(r as u32),
+        Operand::Real(r) if r >= 0.0 => Some(r as u32),
         _ => None,
     }
 }
@@ -124,11 +116,12 @@ impl CMap {
         let mut entries = 0usize;
         let mut last_name: Option<Vec<u8>> = None;
         while let Some(op) = lexer.next_operation() {
-            match op.operator.as_slice() {
+            let bytes_of = |o: &Operand| op.string(o);
+            match op.operator {
                 b"endcodespacerange" => {
                     for pair in op.operands.chunks(2) {
                         if let [lo, hi] = pair {
-                            cmap.add_codespace(lo, hi);
+                            cmap.add_codespace(&op, lo, hi);
                         }
                     }
                 }
@@ -139,12 +132,12 @@ impl CMap {
                         if entries >= MAX_ENTRIES {
                             break;
                         }
-                        let text = match dst {
-                            Object::String(d, _) => utf16_to_string(&utf16_units(d)),
-                            Object::Name(n) => String::from_utf8_lossy(n).into_owned(),
-                            _ => continue,
+                        let text = match (op.string(dst), op.name(dst)) {
+                            (Some(d), _) => utf16_to_string(&utf16_units(d)),
+                            (None, Some(n)) => String::from_utf8_lossy(n).into_owned(),
+                            (None, None) => continue,
                         };
-                        cmap.unicode.insert(code_value(src), text);
+                        cmap.unicode.insert(code_value(src), Rc::from(text));
                         entries += 1;
                     }
                 }
@@ -158,9 +151,9 @@ impl CMap {
                         if hi < lo {
                             continue;
                         }
-                        let target = match dst {
-                            Object::String(d, _) => RangeTarget::Utf16(utf16_units(d)),
-                            Object::Array(items) => RangeTarget::Array(
+                        let target = match (op.string(dst), op.array(dst)) {
+                            (Some(d), _) => RangeTarget::Utf16(utf16_units(d)),
+                            (None, Some(items)) => RangeTarget::Array(
                                 items
                                     .iter()
                                     .map(|o| {
@@ -170,7 +163,7 @@ impl CMap {
                                     })
                                     .collect(),
                             ),
-                            _ => continue,
+                            (None, None) => continue,
                         };
                         cmap.add_range(lo, hi, target, &mut entries);
                     }
@@ -200,31 +193,31 @@ impl CMap {
                     }
                 }
                 b"usecmap" => {
-                    if let Some(Object::Name(n)) = op.operands.last() {
-                        cmap.use_cmap = Some(n.clone());
+                    if let Some(n) = op.operands.last().and_then(|o| op.name(o)) {
+                        cmap.use_cmap = Some(n.to_vec());
                     } else if let Some(n) = last_name.take() {
                         cmap.use_cmap = Some(n);
                     }
                 }
                 b"def" => {
-                    if let [Object::Name(k), Object::Integer(1)] = op.operands.as_slice()
-                        && k == b"WMode"
+                    if let [k, Operand::Integer(1)] = op.operands
+                        && op.name(k) == Some(b"WMode")
                     {
                         cmap.vertical = true;
                     }
                 }
                 _ => {}
             }
-            if let Some(Object::Name(n)) = op.operands.last() {
-                last_name = Some(n.clone());
+            if let Some(n) = op.operands.last().and_then(|o| op.name(o)) {
+                last_name = Some(n.to_vec());
             }
         }
         cmap.ranges.sort_by_key(|r| r.lo);
         cmap
     }
 
-    fn add_codespace(&mut self, lo: &Object, hi: &Object) {
-        let (Some(lo), Some(hi)) = (bytes_of(lo), bytes_of(hi)) else {
+    fn add_codespace(&mut self, op: &Operation<'_>, lo: &Operand, hi: &Operand) {
+        let (Some(lo), Some(hi)) = (op.string(lo), op.string(hi)) else {
             return;
         };
         let len = lo.len().min(hi.len());
@@ -253,7 +246,7 @@ impl CMap {
                     }
                     _ => {
                         if let Some(text) = range_text(&target, code - lo) {
-                            self.unicode.insert(code, text);
+                            self.unicode.insert(code, Rc::from(text));
                         }
                     }
                 }
@@ -266,12 +259,13 @@ impl CMap {
     }
 
     /// Unicode text for `code`, if the map has an entry for it.
-    pub fn unicode(&self, code: u32) -> Option<String> {
+    pub fn unicode(&self, code: u32) -> Option<Rc<str>> {
         if let Some(s) = self.unicode.get(&code) {
-            return Some(s.clone());
+            return Some(Rc::clone(s));
         }
         self.find_range(code)
             .and_then(|r| range_text(&r.target, code - r.lo))
+            .map(Rc::from)
     }
 
     /// CID for `code` (encoding CMaps).

@@ -1,7 +1,7 @@
 //! The content-stream interpreter: tracks the graphics and text state and records every
 //! glyph drawn by a text-showing operator, with its position in default user space.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
@@ -9,7 +9,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 use super::encoding::Names;
 use super::fonts::{Font, as_f64, dict_get, resolve};
 use super::layout::RawGlyph;
-use super::lexer::Lexer;
+use super::lexer::{Lexer, Operand};
 
 /// Operators interpreted per page, all nested forms included.
 const MAX_OPERATIONS: usize = 5_000_000;
@@ -21,6 +21,9 @@ const MAX_FORM_DEPTH: usize = 16;
 const MAX_SAVE_DEPTH: usize = 256;
 /// Warnings kept per page.
 const MAX_WARNINGS: usize = 32;
+/// Decoded form XObject content kept for the document, in bytes; forms beyond it are
+/// decoded at each use, as before the cache existed.
+const MAX_CACHED_FORM_BYTES: usize = 32 << 20;
 
 pub type Matrix = [f64; 6];
 pub const IDENTITY: Matrix = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
@@ -74,10 +77,38 @@ enum FontKey {
     Direct(usize),
 }
 
+/// What holds for the whole document, kept from page to page: fonts by object (their
+/// CMaps, encodings and widths are parsed once, not once per page), glyph-name lookups,
+/// and the decoded content of form XObjects that many pages draw (letterheads, logos).
+#[derive(Default)]
+pub struct TextCache {
+    fonts: foldhash::HashMap<FontKey, Rc<Font>>,
+    names: Names,
+    forms: foldhash::HashMap<ObjectId, Rc<[u8]>>,
+    form_bytes: usize,
+    /// The previous page's glyph buffer, emptied, so that each page does not grow its
+    /// own from nothing.
+    spare_glyphs: Vec<RawGlyph>,
+}
+
+/// Glyph buffers larger than this (in glyphs) are not kept for the next page.
+const MAX_SPARE_GLYPHS: usize = 1 << 16;
+
+impl TextCache {
+    /// Takes back a page's glyph buffer for the next page.
+    pub fn recycle(&mut self, mut glyphs: Vec<RawGlyph>) {
+        if glyphs.capacity() <= MAX_SPARE_GLYPHS {
+            glyphs.clear();
+            self.spare_glyphs = glyphs;
+        }
+    }
+}
+
 pub struct Interpreter<'a> {
     doc: &'a Document,
-    names: Names,
-    fonts: HashMap<FontKey, Rc<Font>>,
+    pub cache: TextCache,
+    /// Fonts met on this page, whose load warnings have been given for it.
+    fonts: foldhash::HashMap<FontKey, Rc<Font>>,
     codes: Vec<(u32, usize)>,
     forms: Vec<ObjectId>,
     operations: usize,
@@ -88,15 +119,15 @@ pub struct Interpreter<'a> {
     warned: HashSet<String>,
 }
 
-fn num(operands: &[Object], i: usize) -> f64 {
+fn num(operands: &[Operand], i: usize) -> f64 {
     operands
         .get(i)
-        .and_then(as_f64)
+        .and_then(Operand::as_f64)
         .filter(|v| v.is_finite())
         .unwrap_or(0.0)
 }
 
-fn matrix_of(operands: &[Object]) -> Matrix {
+fn matrix_of(operands: &[Operand]) -> Matrix {
     [
         num(operands, 0),
         num(operands, 1),
@@ -108,15 +139,16 @@ fn matrix_of(operands: &[Object]) -> Matrix {
 }
 
 impl<'a> Interpreter<'a> {
-    pub fn new(doc: &'a Document) -> Self {
+    pub fn new(doc: &'a Document, mut cache: TextCache) -> Self {
+        let glyphs = std::mem::take(&mut cache.spare_glyphs);
         Interpreter {
             doc,
-            names: Names::default(),
-            fonts: HashMap::new(),
+            cache,
+            fonts: foldhash::HashMap::default(),
             codes: Vec::new(),
             forms: Vec::new(),
             operations: 0,
-            glyphs: Vec::new(),
+            glyphs,
             glyph_count: 0,
             unmapped: 0,
             warnings: Vec::new(),
@@ -145,8 +177,8 @@ impl<'a> Interpreter<'a> {
                 ));
                 return;
             }
-            let o = &op.operands;
-            match op.operator.as_slice() {
+            let o = op.operands;
+            match op.operator {
                 b"q" if stack.len() < MAX_SAVE_DEPTH => stack.push(gs.clone()),
                 b"Q" => {
                     if let Some(saved) = stack.pop() {
@@ -160,9 +192,9 @@ impl<'a> Interpreter<'a> {
                 }
                 b"Tf" => {
                     gs.font_size = num(o, 1);
-                    gs.font = match o.first() {
-                        Some(Object::Name(name)) => self.font(resources, name),
-                        _ => None,
+                    gs.font = match op.name_at(0) {
+                        Some(name) => self.font(resources, name),
+                        None => None,
                     };
                 }
                 b"Tc" => gs.char_spacing = num(o, 0),
@@ -188,14 +220,14 @@ impl<'a> Interpreter<'a> {
                     tm = tlm;
                 }
                 b"Tj" => {
-                    if let Some(Object::String(s, _)) = o.first() {
+                    if let Some(s) = op.string_at(0) {
                         self.show(s, &gs, &mut tm);
                     }
                 }
                 b"'" => {
                     tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
                     tm = tlm;
-                    if let Some(Object::String(s, _)) = o.first() {
+                    if let Some(s) = op.string_at(0) {
                         self.show(s, &gs, &mut tm);
                     }
                 }
@@ -204,17 +236,17 @@ impl<'a> Interpreter<'a> {
                     gs.char_spacing = num(o, 1);
                     tlm = mul(&[1.0, 0.0, 0.0, 1.0, 0.0, -gs.leading], &tlm);
                     tm = tlm;
-                    if let Some(Object::String(s, _)) = o.get(2) {
+                    if let Some(s) = op.string_at(2) {
                         self.show(s, &gs, &mut tm);
                     }
                 }
                 b"TJ" => {
-                    if let Some(Object::Array(items)) = o.first() {
+                    if let Some(items) = o.first().and_then(|a| op.array(a)) {
                         for item in items {
-                            match item {
-                                Object::String(s, _) => self.show(s, &gs, &mut tm),
-                                other => {
-                                    if let Some(adj) = as_f64(other).filter(|v| v.is_finite()) {
+                            match op.string(item) {
+                                Some(s) => self.show(s, &gs, &mut tm),
+                                None => {
+                                    if let Some(adj) = item.as_f64().filter(|v| v.is_finite()) {
                                         let shift = -adj / 1000.0 * gs.font_size;
                                         let vertical = gs.font.as_ref().is_some_and(|f| f.vertical);
                                         let t = if vertical {
@@ -230,12 +262,12 @@ impl<'a> Interpreter<'a> {
                     }
                 }
                 b"gs" => {
-                    if let Some(Object::Name(name)) = o.first() {
+                    if let Some(name) = op.name_at(0) {
                         self.ext_gstate(resources, name, &mut gs);
                     }
                 }
                 b"Do" => {
-                    if let Some(Object::Name(name)) = o.first() {
+                    if let Some(name) = op.name_at(0) {
                         self.do_xobject(resources, name, &gs);
                     }
                 }
@@ -278,11 +310,17 @@ impl<'a> Interpreter<'a> {
         if let Some(f) = self.fonts.get(&key) {
             return Some(Rc::clone(f));
         }
-        let Object::Dictionary(dict) = resolve(doc, entry) else {
-            self.warn("font resource is not a dictionary".to_string());
-            return None;
+        let font = if let Some(f) = self.cache.fonts.get(&key) {
+            Rc::clone(f)
+        } else {
+            let Object::Dictionary(dict) = resolve(doc, entry) else {
+                self.warn("font resource is not a dictionary".to_string());
+                return None;
+            };
+            let font = Rc::new(Font::load(doc, dict, &mut self.cache.names));
+            self.cache.fonts.insert(key, Rc::clone(&font));
+            font
         };
-        let font = Rc::new(Font::load(doc, dict, &mut self.names));
         for w in &font.warnings {
             self.warn(w.clone());
         }
@@ -333,11 +371,24 @@ impl<'a> Interpreter<'a> {
             ));
             return;
         }
-        let content = match stream.decompressed_content() {
-            Ok(c) => c,
-            Err(e) => {
-                self.warn(format!("form XObject content unreadable: {e}"));
-                return;
+        let cached = id.and_then(|id| self.cache.forms.get(&id)).map(Rc::clone);
+        let content = match cached {
+            Some(c) => c,
+            None => {
+                let content: Rc<[u8]> = match crate::streams::decode(stream) {
+                    Ok(c) => Rc::from(c),
+                    Err(e) => {
+                        self.warn(format!("form XObject content unreadable: {e}"));
+                        return;
+                    }
+                };
+                if let Some(id) = id
+                    && self.cache.form_bytes + content.len() <= MAX_CACHED_FORM_BYTES
+                {
+                    self.cache.form_bytes += content.len();
+                    self.cache.forms.insert(id, Rc::clone(&content));
+                }
+                content
             }
         };
         let matrix = match dict_get(doc, &stream.dict, b"Matrix") {
@@ -404,7 +455,7 @@ impl<'a> Interpreter<'a> {
         self.codes = codes;
     }
 
-    fn push(&mut self, text: Option<String>, geometry: [f64; 6]) {
+    fn push(&mut self, text: Option<Rc<str>>, geometry: [f64; 6]) {
         if self.glyphs.len() >= MAX_GLYPHS {
             if self.glyphs.len() == MAX_GLYPHS {
                 self.warn(format!(
@@ -417,7 +468,7 @@ impl<'a> Interpreter<'a> {
             return;
         }
         self.glyphs.push(RawGlyph {
-            text: text.unwrap_or_default(),
+            text,
             origin: (geometry[0], geometry[1]),
             end: (geometry[2], geometry[3]),
             up: (geometry[4], geometry[5]),

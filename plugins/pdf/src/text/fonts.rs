@@ -1,7 +1,7 @@
 //! Fonts as far as text extraction needs them: how a string splits into codes, each code's
 //! advance width, and its Unicode text.
 
-use std::collections::HashMap;
+use std::rc::Rc;
 
 use lopdf::{Dictionary, Document, Object};
 
@@ -43,8 +43,7 @@ pub fn as_f64(obj: &Object) -> Option<f64> {
 
 fn stream_bytes(doc: &Document, obj: &Object) -> Option<Vec<u8>> {
     match resolve(doc, obj) {
-        Object::Stream(s) => s
-            .get_plain_content()
+        Object::Stream(s) => crate::streams::plain_content(s)
             .ok()
             .or_else(|| Some(s.content.clone())),
         _ => None,
@@ -74,11 +73,12 @@ pub struct Font {
     codespaces: Vec<Codespace>,
     cid_encoding: CidEncoding,
     to_unicode: Option<CMap>,
-    /// Unicode of one-byte codes from the font's encoding (simple fonts).
-    simple_text: Vec<Option<String>>,
+    /// Unicode of one-byte codes from the font's encoding (simple fonts), shared with
+    /// every glyph drawn from it.
+    simple_text: Vec<Option<Rc<str>>>,
     /// Advance widths of one-byte codes in text space per unit of font size.
     simple_widths: Vec<f64>,
-    cid_widths: HashMap<u32, f64>,
+    cid_widths: foldhash::HashMap<u32, f64>,
     default_width: f64,
     pub vertical: bool,
     /// Height of the em square in text space per unit of font size (1 except in odd Type3 fonts).
@@ -108,7 +108,7 @@ impl Font {
             to_unicode: None,
             simple_text: Vec::new(),
             simple_widths: Vec::new(),
-            cid_widths: HashMap::new(),
+            cid_widths: foldhash::HashMap::default(),
             default_width: 1.0,
             vertical: false,
             em: 1.0,
@@ -118,6 +118,18 @@ impl Font {
         match kind {
             Kind::Composite => font.load_composite(doc, dict),
             Kind::Simple | Kind::Type3 => font.load_simple(doc, dict, names),
+        }
+        if kind != Kind::Composite
+            && let Some(map) = font.to_unicode.take()
+        {
+            // A simple font's codes are single bytes: fold the ToUnicode map into the
+            // 256-entry table once, instead of a map lookup (or, for a range, a fresh
+            // string) per glyph. `text` then reads the table alone.
+            for (code, slot) in (0u32..).zip(font.simple_text.iter_mut()) {
+                if let Some(t) = map.unicode(code) {
+                    *slot = Some(t);
+                }
+            }
         }
         font
     }
@@ -360,7 +372,7 @@ impl Font {
                 }
             }
         }
-        self.simple_text = text;
+        self.simple_text = text.into_iter().map(|t| t.map(Rc::from)).collect();
 
         // Widths.
         let mut scale = 0.001;
@@ -449,13 +461,13 @@ impl Font {
     }
 
     /// Unicode text of `code`, or `None` when it cannot be determined.
-    pub fn text(&self, code: u32) -> Option<String> {
+    pub fn text(&self, code: u32) -> Option<Rc<str>> {
         if let Some(s) = self.to_unicode.as_ref().and_then(|m| m.unicode(code)) {
             return Some(s);
         }
         match self.kind {
             Kind::Composite => match self.cid_encoding {
-                CidEncoding::Ucs2 => char::from_u32(code).map(String::from),
+                CidEncoding::Ucs2 => char::from_u32(code).map(|c| Rc::from(c.to_string())),
                 _ => None,
             },
             Kind::Simple | Kind::Type3 => self.simple_text.get(code as usize).cloned().flatten(),
@@ -495,7 +507,7 @@ fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec
     let Object::Stream(stream) = dict_get(doc, descriptor, b"FontFile") else {
         return None;
     };
-    let data = stream.get_plain_content().ok()?;
+    let data = crate::streams::plain_content(stream).ok()?;
     let clear_len = as_f64(dict_get(doc, &stream.dict, b"Length1")).map_or(data.len(), |l| {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let l = l as usize;

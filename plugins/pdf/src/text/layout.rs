@@ -4,10 +4,14 @@
 //! Everything here is `O(n log n)` in the number of glyphs: words are built in one pass and
 //! lines by sorting, so a page with 100k glyphs costs milliseconds.
 
+use std::rc::Rc;
+
 /// A glyph as the interpreter saw it, in default user space.
 pub struct RawGlyph {
-    /// Unicode text; empty when it could not be determined.
-    pub text: String,
+    /// Unicode text; `None` (or empty) when it could not be determined. Shared with the
+    /// font's table, as a page draws the same few hundred texts hundreds of thousands of
+    /// times.
+    pub text: Option<Rc<str>>,
     /// Start of the glyph on its baseline.
     pub origin: (f64, f64),
     /// End of its advance (origin + width along the baseline).
@@ -60,8 +64,11 @@ struct Placed {
     size: f64,
 }
 
+/// A word; its text is `start..end` of the page's text arena (one buffer for all words of
+/// a page rather than a string each).
 struct Word {
-    text: String,
+    start: usize,
+    end: usize,
     chars: usize,
     rot: u8,
     u0: f64,
@@ -110,8 +117,14 @@ fn is_space(text: &str) -> bool {
     !text.is_empty() && text.chars().all(char::is_whitespace)
 }
 
-/// Appends `text` minus control characters, with ligatures spelled out.
+/// Appends `text` minus control characters, with ligatures spelled out; returns the
+/// number of characters appended.
 fn push_clean(out: &mut String, text: &str) -> usize {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        // Printable ASCII (nearly every glyph) passes through unchanged.
+        out.push_str(text);
+        return text.len();
+    }
     let before = out.len();
     for c in text.chars() {
         match c {
@@ -132,8 +145,9 @@ fn push_clean(out: &mut String, text: &str) -> usize {
 /// Builds the page text from glyphs. `page_box` is `(x0, y0, x1, y1)` in default user
 /// space; glyphs entirely outside it are dropped, as `pdftotext` drops them.
 pub fn layout(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> String {
-    let words = dedup(build_words(glyphs, page_box));
-    build_lines(words).join("\n")
+    let mut arena = String::new();
+    let words = dedup(build_words(glyphs, page_box, &mut arena), &arena);
+    build_lines(words, &arena).join("\n")
 }
 
 fn outside(g: &RawGlyph, (x0, y0, x1, y1): (f64, f64, f64, f64)) -> bool {
@@ -149,7 +163,11 @@ fn outside(g: &RawGlyph, (x0, y0, x1, y1): (f64, f64, f64, f64)) -> bool {
 }
 
 /// Groups glyphs into words in drawing order.
-fn build_words(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> Vec<Word> {
+fn build_words(
+    glyphs: &[RawGlyph],
+    page_box: (f64, f64, f64, f64),
+    arena: &mut String,
+) -> Vec<Word> {
     let mut words: Vec<Word> = Vec::new();
     let mut current: Option<Word> = None;
     let mut last_overlap = false;
@@ -157,7 +175,8 @@ fn build_words(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> Vec<Word>
         if outside(g, page_box) {
             continue;
         }
-        if is_space(&g.text) {
+        let text = g.text.as_deref().unwrap_or("");
+        if is_space(text) {
             words.extend(current.take());
             continue;
         }
@@ -182,7 +201,7 @@ fn build_words(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> Vec<Word>
         } else {
             last_overlap = false;
         }
-        if g.text.is_empty() {
+        if text.is_empty() {
             // Unmapped: nothing to show, but it still occupies its place.
             if let Some(w) = current.as_mut() {
                 w.u1 = w.u1.max(p.u1);
@@ -191,15 +210,17 @@ fn build_words(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> Vec<Word>
         }
         match current.as_mut() {
             Some(w) => {
-                w.chars += push_clean(&mut w.text, &g.text);
+                w.chars += push_clean(arena, text);
+                w.end = arena.len();
                 w.u1 = w.u1.max(p.u1);
                 w.last_u0 = p.u0;
             }
             None => {
-                let mut text = String::new();
-                let chars = push_clean(&mut text, &g.text);
+                let start = arena.len();
+                let chars = push_clean(arena, text);
                 current = Some(Word {
-                    text,
+                    start,
+                    end: arena.len(),
                     chars,
                     rot: p.rot,
                     u0: p.u0,
@@ -212,15 +233,15 @@ fn build_words(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> Vec<Word>
         }
     }
     words.extend(current);
-    words.retain(|w| !w.text.trim().is_empty());
+    words.retain(|w| !arena[w.start..w.end].trim().is_empty());
     words
 }
 
 /// Drops words drawn twice at (almost) the same place: fake bold, drop shadows.
-fn dedup(words: Vec<Word>) -> Vec<Word> {
-    use std::collections::HashMap;
+fn dedup(words: Vec<Word>, arena: &str) -> Vec<Word> {
     // Cells of the duplicate tolerance, so that each word is compared with a handful of
-    // neighbours only (dot leaders put thousands of equal words on one line).
+    // neighbours only (dot leaders put thousands of equal words on one line). The text is
+    // compared, not hashed: a cell rarely holds more than one word.
     #[allow(clippy::cast_possible_truncation)]
     let cell = |w: &Word| -> (i64, i64) {
         (
@@ -228,19 +249,20 @@ fn dedup(words: Vec<Word>) -> Vec<Word> {
             (w.v / (DUP_SECONDARY * w.size)).floor() as i64,
         )
     };
-    let mut seen: HashMap<(u8, &str, i64, i64), Vec<usize>> = HashMap::new();
+    let mut seen: foldhash::HashMap<(u8, i64, i64), Vec<usize>> = foldhash::HashMap::default();
     let mut keep = vec![true; words.len()];
     for (i, w) in words.iter().enumerate() {
         let (cu, cv) = cell(w);
         let mut duplicate = false;
         'search: for du in -1..=1 {
             for dv in -1..=1 {
-                let Some(list) = seen.get(&(w.rot, w.text.as_str(), cu + du, cv + dv)) else {
+                let Some(list) = seen.get(&(w.rot, cu + du, cv + dv)) else {
                     continue;
                 };
                 for &j in list {
                     let o = &words[j];
-                    if (o.u0 - w.u0).abs() < DUP_PRIMARY * o.size
+                    if arena[o.start..o.end] == arena[w.start..w.end]
+                        && (o.u0 - w.u0).abs() < DUP_PRIMARY * o.size
                         && (o.u1 - w.u1).abs() < DUP_PRIMARY * o.size
                         && (o.v - w.v).abs() < DUP_SECONDARY * o.size
                     {
@@ -253,9 +275,7 @@ fn dedup(words: Vec<Word>) -> Vec<Word> {
         if duplicate {
             keep[i] = false;
         } else {
-            seen.entry((w.rot, w.text.as_str(), cu, cv))
-                .or_default()
-                .push(i);
+            seen.entry((w.rot, cu, cv)).or_default().push(i);
         }
     }
     drop(seen);
@@ -276,11 +296,11 @@ struct Fragment {
     size: f64,
 }
 
-fn build_lines(mut words: Vec<Word>) -> Vec<String> {
+fn build_lines(mut words: Vec<Word>, arena: &str) -> Vec<String> {
     // Rotations in order of how much text they hold, the page's main direction first.
     let mut per_rot = [0usize; 4];
     for w in &words {
-        per_rot[usize::from(w.rot & 3)] += w.text.len();
+        per_rot[usize::from(w.rot & 3)] += w.end - w.start;
     }
     let mut rot_order: Vec<u8> = (0..4).collect();
     rot_order.sort_by_key(|&r| std::cmp::Reverse(per_rot[usize::from(r)]));
@@ -337,7 +357,7 @@ fn build_lines(mut words: Vec<Word>) -> Vec<String> {
         };
         let above = i.checked_sub(1).and_then(near);
         let below = near(i + 1);
-        lines.push(fragments(line, above, below));
+        lines.push(fragments(line, above, below, arena));
     }
     dehyphenate(&mut lines);
     lines
@@ -356,7 +376,12 @@ fn build_lines(mut words: Vec<Word>) -> Vec<String> {
 
 /// Splits a sorted line at column-sized gaps and spells each piece out, placing spaces
 /// the way poppler's line coalescing does.
-fn fragments(line: &[Word], above: Option<&Vec<Word>>, below: Option<&Vec<Word>>) -> Vec<Fragment> {
+fn fragments(
+    line: &[Word],
+    above: Option<&Vec<Word>>,
+    below: Option<&Vec<Word>>,
+    arena: &str,
+) -> Vec<Fragment> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < line.len() {
@@ -378,7 +403,7 @@ fn fragments(line: &[Word], above: Option<&Vec<Word>>, below: Option<&Vec<Word>>
             right = right.max(line[end].u1);
             end += 1;
         }
-        out.push(fragment_text(&line[start..end]));
+        out.push(fragment_text(&line[start..end], arena));
         start = end;
     }
     out
@@ -392,7 +417,7 @@ fn spans(line: &[Word], a: f64, b: f64) -> bool {
     line[..idx].iter().rev().take(8).any(|w| w.u1 > a)
 }
 
-fn fragment_text(words: &[Word]) -> Fragment {
+fn fragment_text(words: &[Word], arena: &str) -> Fragment {
     let first = &words[0];
     let single_chars = words.len() > 1 && words.iter().all(|w| w.chars == 1);
     let mut threshold = MIN_SPACE * first.size;
@@ -411,7 +436,7 @@ fn fragment_text(words: &[Word]) -> Fragment {
         if i > 0 && w.u0 - right >= threshold {
             text.push(' ');
         }
-        text.push_str(&w.text);
+        text.push_str(&arena[w.start..w.end]);
         right = right.max(w.u1);
     }
     let u1 = words.iter().map(|w| w.u1).fold(f64::MIN, f64::max);
@@ -482,7 +507,7 @@ mod tests {
                 #[allow(clippy::cast_precision_loss)]
                 let x = x + 5.0 * i as f64;
                 RawGlyph {
-                    text: c.to_string(),
+                    text: Some(Rc::from(c.to_string())),
                     origin: (x, y),
                     end: (x + 5.0, y),
                     up: (0.0, 10.0),
@@ -528,7 +553,7 @@ mod tests {
                 #[allow(clippy::cast_precision_loss)]
                 let y = 100.0 + 5.0 * i as f64;
                 RawGlyph {
-                    text: c.to_string(),
+                    text: Some(Rc::from(c.to_string())),
                     origin: (50.0, y),
                     end: (50.0, y + 5.0),
                     up: (-10.0, 0.0),

@@ -21,6 +21,7 @@ use std::fmt;
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+pub use content::TextCache;
 use content::{IDENTITY, Interpreter};
 use fonts::{as_f64, resolve};
 use lexer::Lexer;
@@ -119,7 +120,7 @@ fn page_content(doc: &Document, page: &Dictionary, warnings: &mut Vec<String>) -
         let Object::Stream(stream) = part else {
             continue;
         };
-        match stream.decompressed_content() {
+        match crate::streams::decode(stream) {
             Ok(bytes) => out.extend_from_slice(&bytes),
             Err(e) => warnings.push(format!("page content stream unreadable: {e}")),
         }
@@ -134,9 +135,9 @@ pub fn xobject_names(content: &[u8]) -> Vec<Vec<u8>> {
     let mut lexer = Lexer::new(content);
     while let Some(op) = lexer.next_operation() {
         if op.operator == b"Do"
-            && let Some(Object::Name(name)) = op.operands.first()
+            && let Some(name) = op.name_at(0)
         {
-            names.push(name.clone());
+            names.push(name.to_vec());
         }
     }
     names
@@ -148,7 +149,22 @@ pub fn xobject_names(content: &[u8]) -> Vec<Vec<u8>> {
 ///
 /// # Errors
 /// [`TextError::Corrupt`] when `page_id` does not name a page dictionary.
+// Used by the tests and the `pdftext` example; the plugin keeps a cache across pages.
+#[allow(dead_code)]
 pub fn extract_page_text(doc: &Document, page_id: ObjectId) -> Result<PageText, TextError> {
+    extract_page_text_cached(doc, page_id, &mut TextCache::default())
+}
+
+/// [`extract_page_text`] with what the document's earlier pages left in `cache` (fonts,
+/// forms), which it adds to. A panic inside leaves the cache empty, never half-built.
+///
+/// # Errors
+/// [`TextError::Corrupt`] when `page_id` does not name a page dictionary.
+pub fn extract_page_text_cached(
+    doc: &Document,
+    page_id: ObjectId,
+    cache: &mut TextCache,
+) -> Result<PageText, TextError> {
     let page = doc
         .get_object(page_id)
         .map_err(|e| TextError::Corrupt(format!("page object {page_id:?}: {e}")))?;
@@ -163,12 +179,14 @@ pub fn extract_page_text(doc: &Document, page_id: ObjectId) -> Result<PageText, 
         Some(Object::Dictionary(d)) => Some(d),
         _ => None,
     };
-    let mut interp = Interpreter::new(doc);
+    let mut interp = Interpreter::new(doc, std::mem::take(cache));
     for w in warnings {
         interp.warn(w);
     }
     interp.run(&content, resources, IDENTITY);
+    *cache = std::mem::take(&mut interp.cache);
     let text = layout::layout(&interp.glyphs, page_box(doc, page));
+    cache.recycle(std::mem::take(&mut interp.glyphs));
     Ok(PageText {
         text,
         glyphs: interp.glyph_count,
