@@ -81,6 +81,11 @@ def test_another_chunk_configuration_chunks_again(make_pdf: Any, tmp_path: Path)
     (again,) = Conductor(database=db, workers=1).process_documents([{"path": str(doc)}])
     assert again.cached
     assert again.chunks == big.chunks
+    # a stored document chunks like a fresh one (bound to the Conductor's extractor)
+    assert again.document is not None
+    assert [c.text for c in again.document.chunk(max_tokens=512)] == [
+        c.text for c in big.chunks or []
+    ]
     (again,) = small.process_documents([{"path": str(doc)}])
     assert again.chunks == r.chunks
 

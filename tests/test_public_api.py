@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import copy
 import inspect
+import pickle
+from typing import Any
+
+import pytest
 
 import conductor
 
@@ -13,6 +18,8 @@ CONTRACT = {
     "Heading", "Chunk", "chunk", "InvalidConfigError", "DatabaseError",
     # 0.3.0: batch processing and persistence
     "Conductor", "Result", "ChunkConfig", "CancelledError", "Database", "FetchConfig",
+    # entry-point plugins: `@hookimpl def conductor_register_plugins() -> [PluginSpec(...)]`
+    "PluginSpec", "hookimpl",
 }  # fmt: skip
 
 
@@ -60,8 +67,6 @@ def test_signatures() -> None:
 
 
 def test_extract_generated_pdf_with_the_default_extractor(make_pdf) -> None:  # type: ignore[no-untyped-def]
-    import pytest
-
     data = make_pdf(["Budget hearing at 7 pm", "Adjourn"], title="Agenda")
     try:
         doc = conductor.extract(data, name="gen.pdf")
@@ -76,3 +81,41 @@ def test_extract_generated_pdf_with_the_default_extractor(make_pdf) -> None:  # 
     assert doc.metadata.title == "Agenda"
     only_second = conductor.extract(data, pages=(2, 2))
     assert [p.number for p in only_second.pages] == [2]
+
+
+def test_entry_point_names_are_the_ones_the_registry_uses() -> None:
+    from conductor import _hookspecs
+
+    assert conductor.hookimpl is _hookspecs.hookimpl
+    assert conductor.PluginSpec is _hookspecs.PluginSpec
+
+
+def test_document_chunk_uses_the_extractor_that_made_it(make_pdf) -> None:  # type: ignore[no-untyped-def]
+    extractor = conductor.Extractor()
+    try:
+        doc = extractor.extract(make_pdf(["Budget hearing at 7 pm. " * 40, "Adjourn"]))
+    except conductor.UnsupportedFormatError as e:
+        pytest.skip(f"the pdf plugin is not built: {e}")
+    calls = []
+    chunk = extractor.chunker.chunk
+
+    def spy(*args: Any, **kwargs: Any) -> list[conductor.Chunk]:
+        calls.append(kwargs["limits"])
+        return chunk(*args, **kwargs)
+
+    extractor.chunker.chunk = spy  # type: ignore[method-assign]
+    assert doc.chunk(max_tokens=50) == extractor.chunk(doc, max_tokens=50)
+    assert calls == [extractor.limits] * 2  # this extractor's chunker, not the default one
+    assert doc.chunk(max_tokens=50) == conductor.chunk(doc, max_tokens=50)
+    assert "_chunker" not in doc.to_dict()
+    # Copies are unbound: the extractor does not pickle; the data is unchanged.
+    for unbound in (pickle.loads(pickle.dumps(doc)), copy.deepcopy(doc)):
+        assert unbound == doc
+        with pytest.raises(RuntimeError, match=r"conductor\.chunk\(doc\)"):
+            unbound.chunk()
+
+
+def test_document_chunk_of_a_document_no_extractor_made_says_what_to_use() -> None:
+    doc = conductor.Document("by-hand.txt", "txt", "", 1, conductor.Metadata())
+    with pytest.raises(RuntimeError, match=r"'by-hand.txt'.*conductor\.chunk\(doc\)"):
+        doc.chunk()

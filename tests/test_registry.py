@@ -69,12 +69,12 @@ def test_unknown_hook_is_rejected_by_check_pending() -> None:
         Registry([Typo()], entry_points=False)
 
 
-@pytest.mark.parametrize("version", ["0.2.0", "0.1.0", "0.0.3", "0.2.7", "0.2.0-rc.1"])
+@pytest.mark.parametrize("version", ["0.3.0", "0.2.0", "0.1.0", "0.0.3", "0.2.7", "0.3.0-rc.1"])
 def test_compatible_api_versions(version: str) -> None:
     check_api_version(version)
 
 
-@pytest.mark.parametrize("version", ["0.3.0", "1.0.0", "1.1.0", "0.1", "banana", ""])
+@pytest.mark.parametrize("version", ["0.4.0", "1.0.0", "1.1.0", "0.1", "banana", ""])
 def test_incompatible_api_versions_name_both(version: str) -> None:
     with pytest.raises(PluginFailureError) as info:
         check_api_version(version)

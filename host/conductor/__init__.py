@@ -7,6 +7,7 @@ plugin sandboxed in WebAssembly.
 >>> chunk(doc, max_tokens=512)[0].section  # doctest: +SKIP
 """
 
+from ._api import chunk, detect_format, extract
 from ._db import Database
 from ._errors import (
     CancelledError,
@@ -22,8 +23,9 @@ from ._errors import (
     TooLargeError,
     UnsupportedFormatError,
 )
-from ._extract import Extractor, chunk, detect_format, extract
+from ._extract import Extractor
 from ._fetch import FetchConfig
+from ._hookspecs import PluginSpec, hookimpl
 from ._models import (
     Chunk,
     Document,
@@ -60,6 +62,7 @@ __all__ = [
     "OutlineEntry",
     "Page",
     "PluginFailureError",
+    "PluginSpec",
     "ReadError",
     "Result",
     "TooLargeError",
@@ -67,4 +70,5 @@ __all__ = [
     "chunk",
     "detect_format",
     "extract",
+    "hookimpl",
 ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Literal, get_args
 
 from ._convert import (
     MalformedOutputError,
@@ -32,11 +31,7 @@ from ._hookspecs import PluginInfo
 from ._models import Chunk, Document, Heading, Limits
 from ._registry import check_api_version
 from ._sandbox import CallLimits, LiveInstance, Sandbox
-
-Encoding = Literal["cl100k_base", "o200k_base"]
-"""Tokenizers the chunker has built in."""
-
-ENCODINGS: tuple[str, ...] = get_args(Encoding)
+from ._types import ENCODINGS
 
 PLUGIN = "chunker"
 _U32 = 1 << 32
@@ -225,4 +220,4 @@ class Chunker:
             self._info = info
 
 
-__all__ = ["ENCODINGS", "PLUGIN", "Chunker", "Encoding", "check_config", "chunk_headings"]
+__all__ = ["PLUGIN", "Chunker", "check_config", "chunk_headings"]

@@ -43,7 +43,7 @@ import time
 from dataclasses import asdict, replace
 from typing import Any, NoReturn
 
-from ._chunk import ENCODINGS, check_config
+from ._chunk import check_config
 from ._db import Database
 from ._errors import ConductorError
 from ._extract import Extractor
@@ -54,6 +54,7 @@ from ._models import LIMITS_CEILINGS, Chunk, Document, Limits
 from ._pipeline import Conductor
 from ._registry import PIN_ENV, parse_pins
 from ._results import ChunkConfig
+from ._types import ENCODINGS
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 

@@ -1,5 +1,7 @@
-"""The pipeline: read -> detect -> pick a plugin -> run it sandboxed -> convert -> re-check;
-and chunking an extracted document (the work is in :mod:`conductor._chunk`)."""
+"""The :class:`Extractor`: read -> detect -> pick a plugin -> run it sandboxed -> convert
+-> re-check; and chunking an extracted document (the work is in :mod:`conductor._chunk`).
+
+The module-level functions over a default extractor are in :mod:`conductor._api`."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ._builtin import CHUNKER
-from ._chunk import Chunker, Encoding
+from ._chunk import Chunker
 from ._convert import (
     EXTRACT_JSON,
     MalformedOutputError,
@@ -48,8 +50,7 @@ from ._registry import Registry, check_info
 from ._sandbox import CallLimits, Runner, Sandbox
 from ._source import Source as SourceFile
 from ._source import open_source
-
-Source = str | os.PathLike[str] | bytes
+from ._types import Encoding, Source
 
 log = logging.getLogger("conductor.extract")
 
@@ -187,7 +188,13 @@ class Extractor:
                 and src.size >= self.parallel_min_bytes
             )
             document = self._extract_parallel(call) if parallel else self._call(call, pages)
-        return enforce_limits(document, limits)
+        return self.bind(enforce_limits(document, limits))
+
+    def bind(self, document: Document) -> Document:
+        """Makes ``document.chunk()`` use this extractor's chunker (and limits); for
+        documents it did not make itself, such as ones read back from a store."""
+        document._chunker = self._chunk
+        return document
 
     def _extract_parallel(self, call: _Call) -> Document:
         """The document in page ranges on :attr:`page_workers` threads, each range in its
@@ -279,13 +286,34 @@ class Extractor:
 
         Runs under this extractor's limits (memory, deadline: stage ``chunk``).
         """
+        return self._chunk(
+            document,
+            max_tokens=max_tokens,
+            overlap_tokens=overlap_tokens,
+            encoding=encoding,
+            respect_paragraphs=respect_paragraphs,
+            limits=None,
+        )
+
+    def _chunk(
+        self,
+        document: Document,
+        *,
+        max_tokens: int,
+        overlap_tokens: int,
+        encoding: Encoding,
+        respect_paragraphs: bool,
+        limits: Limits | None,
+    ) -> list[Chunk]:
+        """:meth:`chunk` under ``limits`` (default: this extractor's); what the documents
+        it extracts call for :meth:`Document.chunk`, and what :func:`conductor.chunk` calls."""
         return self.chunker.chunk(
             document,
             max_tokens=max_tokens,
             overlap_tokens=overlap_tokens,
             encoding=encoding,
             respect_paragraphs=respect_paragraphs,
-            limits=self.limits,
+            limits=limits or self.limits,
         )
 
     def check_plugins(self) -> None:
@@ -446,97 +474,3 @@ def enforce_limits(document: Document, limits: Limits) -> Document:
             text = page.text[:cap]
             document.pages[i] = replace(page, text=text, chars=_count_chars(text))
     return document
-
-
-_default: Extractor | None = None
-_default_lock = threading.Lock()
-
-
-def _default_extractor() -> Extractor:
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Extractor()
-        return _default
-
-
-def _extractor_for(limits: Limits | None) -> Extractor:
-    extractor = _default_extractor()
-    if limits is not None and limits.max_wasm_stack != extractor.limits.max_wasm_stack:
-        # The stack size is an engine setting: another engine is needed.
-        extractor = Extractor(limits, registry=extractor.registry)
-    return extractor
-
-
-def detect_format(
-    data: bytes, *, media_type: str | None = None, filename: str | None = None
-) -> str:
-    """The format of the document ``data``, among those the installed plugins handle
-    (the default :class:`Extractor`'s registry): magic bytes first, then the hints.
-
-    :raises UnsupportedFormatError: for empty input and every other format, naming it.
-    """
-    detector = _default_extractor().registry.detector
-    return detector.detect(data, media_type=media_type, filename=filename)
-
-
-def extract(
-    source: Source,
-    *,
-    pages: tuple[int, int] | None = None,
-    limits: Limits | None = None,
-    name: str | None = None,
-    password: str | None = None,
-) -> Document:
-    """Extracts ``source`` with the module's default :class:`Extractor`.
-
-    See :meth:`Extractor.extract` (``password`` too); ``limits`` applies to this call only.
-    """
-    extractor = _extractor_for(limits)
-    return extractor._extract(
-        source,
-        pages=pages,
-        name=name,
-        format=None,
-        limits=limits or extractor.limits,
-        password=password,
-    )
-
-
-def chunk(
-    document: Document,
-    *,
-    max_tokens: int = 512,
-    overlap_tokens: int = 0,
-    encoding: Encoding = "cl100k_base",
-    respect_paragraphs: bool = True,
-    limits: Limits | None = None,
-) -> list[Chunk]:
-    """Splits ``document.text`` into chunks of at most ``max_tokens`` tokens.
-
-    Each chunk's ``tokens`` is its exact count in ``encoding``; chunks split at section,
-    then paragraph (blank line), then sentence, then word boundaries, in that order of
-    preference, and end mid-sentence only when one sentence alone is over ``max_tokens``.
-    Without overlap they are contiguous and concatenate back to ``document.text``; with
-    ``overlap_tokens``, each after the first starts with up to that many tokens of the end
-    of the one before. ``section`` is the nearest heading at or before the chunk: a DOCX
-    heading, a PDF outline entry, or an agenda heading detected in the text
-    (``1. CALL TO ORDER``, ``ITEM 5.A``, ``CONSENT CALENDAR``).
-
-    Runs the chunker plugin sandboxed with the default :class:`Extractor`'s instance for
-    this thread (``limits`` applies to this call only).
-
-    :param encoding: ``"cl100k_base"`` (GPT-3.5/4) or ``"o200k_base"`` (GPT-4o).
-    :param respect_paragraphs: prefer blank lines over sentence ends as split points.
-    :raises InvalidConfigError: for a configuration that cannot be satisfied.
-    :raises ConductorError: another subclass (stage ``chunk``) when the plugin fails.
-    """
-    extractor = _extractor_for(limits)
-    return extractor.chunker.chunk(
-        document,
-        max_tokens=max_tokens,
-        overlap_tokens=overlap_tokens,
-        encoding=encoding,
-        respect_paragraphs=respect_paragraphs,
-        limits=limits or extractor.limits,
-    )

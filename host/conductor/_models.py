@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from ._chunk import Encoding
+from ._types import Encoding
 
 PAGINATIONS = ("fixed", "page_breaks", "rendered_page_breaks", "single")
 """Values of :attr:`Document.pagination` (WIT ``pagination``, in snake case)."""
@@ -151,6 +150,16 @@ class Document:
         """The pages' text joined by newlines (what chunk offsets index into)."""
         return "\n".join(page.text for page in self.pages)
 
+    def __post_init__(self) -> None:
+        # What chunk() calls, set by the Extractor that made the document. An attribute,
+        # not a field: to_dict(), ==, repr() and the store never see it.
+        self._chunker: DocumentChunker | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The extractor (engine, locks, threads) neither pickles nor copies: a pickled or
+        # copied document is unbound, like one read from the store.
+        return {**self.__dict__, "_chunker": None}
+
     def to_dict(self) -> dict[str, Any]:
         """Exactly the output of ``conductor extract --json``."""
         return asdict(self)
@@ -164,10 +173,20 @@ class Document:
         respect_paragraphs: bool = True,
         limits: Limits | None = None,
     ) -> list[Chunk]:
-        """Splits the text into token-bounded chunks: see :func:`conductor.chunk`."""
-        from ._extract import chunk
+        """Splits the text into token-bounded chunks with the chunker of the
+        :class:`conductor.Extractor` that extracted the document (and its limits unless
+        ``limits`` is given): see :func:`conductor.chunk`.
 
-        return chunk(
+        :raises RuntimeError: for a document no extractor made (built by hand, read from
+            the store, unpickled): chunk it with ``conductor.chunk(doc)`` or
+            ``Extractor().chunk(doc)``.
+        """
+        if self._chunker is None:
+            raise RuntimeError(
+                f"document {self.source!r} was not made by an Extractor, so it has no "
+                "chunker bound: use conductor.chunk(doc) or Extractor().chunk(doc)"
+            )
+        return self._chunker(
             self,
             max_tokens=max_tokens,
             overlap_tokens=overlap_tokens,
@@ -175,6 +194,24 @@ class Document:
             respect_paragraphs=respect_paragraphs,
             limits=limits,
         )
+
+
+class DocumentChunker(Protocol):
+    """What :meth:`Document.chunk` calls: bound by the extractor, because this module
+    sits below the modules that run the chunker and cannot import them
+    (``tests/test_layers.py``)."""
+
+    def __call__(
+        self,
+        document: Document,
+        /,
+        *,
+        max_tokens: int,
+        overlap_tokens: int,
+        encoding: Encoding,
+        respect_paragraphs: bool,
+        limits: Limits | None,
+    ) -> list[Chunk]: ...
 
 
 @dataclass(frozen=True)
@@ -210,6 +247,7 @@ __all__ = [
     "PAGINATIONS",
     "Chunk",
     "Document",
+    "DocumentChunker",
     "ExtractWarning",
     "Heading",
     "Limits",

@@ -523,6 +523,9 @@ class Conductor:
     ) -> Result:
         """Chunks ``document`` unless its chunks for this configuration are stored, and
         stores what is new. Under the document's lock."""
+        # A stored document comes back unbound; the caller's result.document.chunk()
+        # should work the same for cache hits as for fresh extractions.
+        self.extractor.bind(document)
         db = batch.db
         chunks: list[Chunk] | None = None
         fresh = False

@@ -7,10 +7,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._chunk import Encoding, check_config
+from ._chunk import check_config
 from ._db import ChunkingKey
 from ._errors import ConductorError
 from ._models import Chunk, Document
+from ._types import Encoding
 
 
 @dataclass(frozen=True)
