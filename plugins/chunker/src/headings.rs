@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::document::{Document, is_space};
 use crate::model::{Heading, SourcePage};
+use crate::outline::{PageSearch, SearchKey, looks_like_heading};
 
 /// A section start: byte offset of the heading's first non-whitespace character.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +25,9 @@ pub(crate) fn sections(doc: &Document, pages: &[SourcePage], headings: &[Heading
     found
 }
 
-/// Places known headings in the text. A heading whose page is not in the input is dropped.
+/// Places known headings in the text. A heading whose page is not in the input is dropped,
+/// and so is one known only by its page (an outline entry) whose title does not look like
+/// a heading or is not found on the page (see [`crate::outline`]).
 fn place_known(doc: &Document, pages: &[SourcePage], headings: &[Heading]) -> Vec<Section> {
     let mut page_index: HashMap<u32, usize> = HashMap::new();
     for (i, p) in pages.iter().enumerate() {
@@ -34,7 +37,7 @@ fn place_known(doc: &Document, pages: &[SourcePage], headings: &[Heading]) -> Ve
     // are walked once however many headings it has.
     let mut with_offset: Vec<(usize, u32, &Heading)> = Vec::new();
     let mut out = Vec::with_capacity(headings.len());
-    let mut searchers: HashMap<usize, (PageSearch, usize)> = HashMap::new();
+    let mut searchers: HashMap<usize, (PageSearch<'_>, usize)> = HashMap::new();
     for h in headings {
         let Some(&index) = page_index.get(&h.page) else {
             continue;
@@ -43,18 +46,20 @@ fn place_known(doc: &Document, pages: &[SourcePage], headings: &[Heading]) -> Ve
             with_offset.push((index, offset, h));
             continue;
         }
+        if !looks_like_heading(&h.title) {
+            continue;
+        }
+        let Some(key) = SearchKey::new(&h.title) else {
+            continue;
+        };
         let (start, end) = doc.page_range(index);
         let (search, from) = searchers
             .entry(index)
             .or_insert_with(|| (PageSearch::new(&doc.text[start..end]), 0));
-        let pos = match search.find(&h.title, *from) {
-            Some((at, next)) => {
-                *from = next;
-                start + at
-            }
-            None => start,
-        };
-        push_section(&mut out, &doc.text, pos, &h.title);
+        if let Some((at, next)) = search.find(&key, *from) {
+            *from = next;
+            push_section(&mut out, &doc.text, start + at, &h.title);
+        }
     }
     with_offset.sort_by_key(|&(index, offset, _)| (index, offset));
     let mut walk: Option<(usize, std::str::CharIndices<'_>, u32, usize)> = None;
@@ -99,63 +104,54 @@ fn collapse(text: &str) -> String {
         .join(" ")
 }
 
-/// A page's text lowercased with its whitespace removed, and where each byte of that came
-/// from, so a title can be found whatever its case and spacing.
-struct PageSearch {
-    folded: String,
-    origin: Vec<usize>,
-}
-
-impl PageSearch {
-    fn new(page: &str) -> Self {
-        let mut folded = String::with_capacity(page.len());
-        let mut origin = Vec::with_capacity(page.len());
-        for (i, c) in page.char_indices().filter(|&(_, c)| !is_space(c)) {
-            for l in c.to_lowercase() {
-                folded.push(l);
-                origin.resize(folded.len(), i);
-            }
-        }
-        Self { folded, origin }
-    }
-
-    /// Byte offset (in the page) of the first match of `title` at or after folded offset
-    /// `from`, else anywhere; with the folded offset just past the match.
-    fn find(&self, title: &str, from: usize) -> Option<(usize, usize)> {
-        let needle: String = title
-            .chars()
-            .filter(|&c| !is_space(c))
-            .flat_map(char::to_lowercase)
-            .collect();
-        if needle.is_empty() {
-            return None;
-        }
-        let at = self
-            .folded
-            .get(from..)
-            .and_then(|rest| rest.find(&needle))
-            .map(|i| i + from)
-            .or_else(|| self.folded.find(&needle))?;
-        Some((*self.origin.get(at)?, at + needle.len()))
-    }
-}
-
-/// Agenda headings found line by line.
+/// Agenda headings found line by line. A line right after one that stops mid-sentence
+/// continues that sentence, so it is not a heading whatever it looks like: `...as
+/// recommended. MOTION` / `CARRIED BY THE FOLLOWING ROLL CALL VOTE:`.
 fn detect_agenda(text: &str) -> Vec<Section> {
     let mut out = Vec::new();
     let mut line_start = 0;
+    let mut previous = "";
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_matches(is_space);
-        if !trimmed.is_empty() && is_agenda_heading(trimmed) {
+        if !trimmed.is_empty() && is_agenda_heading(trimmed) && !runs_on(previous) {
             let lead = line.len() - line.trim_start_matches(is_space).len();
             out.push(Section {
                 pos: line_start + lead,
                 title: collapse(trimmed),
             });
         }
+        // A blank line ends any sentence.
+        previous = trimmed;
         line_start += line.len();
     }
     out
+}
+
+/// Whether a trimmed line stops inside a sentence that the next line continues: it ends
+/// with a comma or a word such as `AND` or `THE`, or a sentence ends inside it and the
+/// words after that end unpunctuated (`... as recommended. MOTION`). A line that is all
+/// one unpunctuated sentence (`Approve the minutes of the April 5 meeting`) does not
+/// count: agenda item titles look like that and headings follow them.
+fn runs_on(line: &str) -> bool {
+    let words: Vec<&str> = line.split(is_space).filter(|w| !w.is_empty()).collect();
+    let Some(last) = words.last() else {
+        return false;
+    };
+    // A capital `A` at the end is a label (`EXHIBIT A`), not the article.
+    let continues = *last != "A" && CONTINUATIONS.contains(&last.to_uppercase().as_str());
+    if last.ends_with(',') || continues {
+        return true;
+    }
+    let open_end = last.ends_with(char::is_alphanumeric);
+    // Past the first word, which may be an enumerator (`XII. ITEMS REMOVED`).
+    let sentence_inside = words.windows(2).skip(1).any(|w| {
+        let ended = w[0].strip_suffix(['.', '!', '?']).is_some_and(|word| {
+            word.chars().filter(|c| c.is_alphabetic()).count() >= 3
+                && word.chars().all(char::is_alphabetic)
+        });
+        ended && w[1].starts_with(char::is_uppercase)
+    });
+    open_end && sentence_inside
 }
 
 /// Words that mark an all-capitals line as an agenda or staff-report heading. Words that
@@ -231,15 +227,22 @@ pub(crate) fn is_agenda_heading(line: &str) -> bool {
             Some(&("NO." | "No." | "NO" | "No" | "#")) => &rest[1..],
             _ => rest,
         };
-        return rest.first().is_some_and(|id| {
-            let id = id.trim_end_matches([':', '.', ')', '-']);
-            !id.is_empty()
-                && id.len() <= 8
-                && id.chars().any(|c| c.is_ascii_digit())
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-        });
+        let Some((raw, title)) = rest.split_first() else {
+            return false;
+        };
+        let id = raw.trim_end_matches([':', '.', ')', '-']);
+        // `Item 4 was continued`: an item number running on into lowercase prose.
+        let prose = id.len() == raw.len()
+            && title
+                .first()
+                .is_some_and(|w| w.starts_with(char::is_lowercase));
+        return !id.is_empty()
+            && id.len() <= 8
+            && id.chars().any(|c| c.is_ascii_digit())
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && !prose;
     }
     words.len() <= 8
         && all_caps_title(&words)
@@ -250,7 +253,7 @@ pub(crate) fn is_agenda_heading(line: &str) -> bool {
 
 /// Words a heading does not end with: the line runs on into the next one.
 const CONTINUATIONS: &[&str] = &[
-    "A", "AN", "AND", "AT", "BY", "FOR", "IN", "OF", "ON", "OR", "THE", "TO", "WITH",
+    "A", "AN", "AND", "AT", "BY", "FOR", "IN", "OF", "ON", "OR", "THAT", "THE", "TO", "WITH",
 ];
 
 /// Whether an agenda word occurs outside parentheses (and the parentheses balance).
@@ -378,6 +381,7 @@ mod tests {
             "CITY OF PALO ALTO",
             "MAYOR",
             "Item five was continued.",
+            "Item 4 was continued to May 5.",
             "The item was continued to May 5.",
             "ADJOURNMENT OF THE MEETING WAS MOVED BY THE MAYOR AND SECONDED BY COUNCILMEMBER SMITH",
             "PUBLIC HEARING,",
@@ -438,14 +442,140 @@ mod tests {
             &pages,
             &[
                 heading("Public works report", 2, None),
-                heading("Not there", 3, None),
                 heading("Missing page", 9, None),
             ],
         );
-        assert_eq!(s.len(), 2);
+        assert_eq!(s.len(), 1);
         assert_eq!(s[0].pos, d.text.find("PUBLIC").unwrap_or(0));
         assert_eq!(s[0].title, "Public works report");
-        assert_eq!(s[1].pos, d.text.find("more").unwrap_or(0));
+    }
+
+    /// Positions and titles of the sections of `pages` with `outline` (title, page) as
+    /// headings known only by their page.
+    fn placed(pages: &[&str], outline: &[(&str, u32)]) -> Vec<(usize, String)> {
+        let (d, pages) = doc(pages);
+        let known: Vec<Heading> = outline.iter().map(|&(t, p)| heading(t, p, None)).collect();
+        place_known(&d, &pages, &known)
+            .into_iter()
+            .map(|s| (s.pos, s.title))
+            .collect()
+    }
+
+    #[test]
+    fn outline_title_not_in_the_text_is_dropped_not_put_at_the_page_start() {
+        // Before: "Budget Amendments" went to offset 0, so the preamble got its name.
+        let page = "Welcome and introductions by the chair.\nThe board met at noon.";
+        assert_eq!(placed(&[page], &[("Budget Amendments", 1)]), vec![]);
+    }
+
+    #[test]
+    fn cut_outline_title_is_placed_by_its_prefix() {
+        let page = "Preamble text of the notice.\n\n1. PUBLIC HEARING: SECOND READING AND \
+                    ADOPTION BY REFERENCE OF THE\n2022 LOS ANGELES COUNTY BUILDING CODES; \
+                    TOGETHER WITH LOCAL AMENDMENTS\nStaff recommends adoption.";
+        let title = "1. PUBLIC HEARING: SECOND READING AND ADOPTION BY REFERENCE OF THE 2022 \
+                     LOS ANGELES COUNTY BUILDING CODES; TOGETHER WITH...";
+        let s = placed(&[page], &[(title, 1)]);
+        assert_eq!(
+            s,
+            vec![(page.find("1. PUBLIC").unwrap_or(0), title.to_string())]
+        );
+        // Cut in the middle of a word.
+        let s = placed(
+            &[page],
+            &[(
+                "1. Public Hearing: Second Reading and Adoption by Ref...",
+                1,
+            )],
+        );
+        assert_eq!(s.first().map(|s| s.0), page.find("1. PUBLIC"));
+        // Nothing but an ellipsis and a letter: nothing to find.
+        assert_eq!(placed(&[page], &[("...f...", 1)]), vec![]);
+    }
+
+    #[test]
+    fn file_names_and_table_rows_are_not_sections() {
+        let page = "Conduit Meeting Notice 2020-December v5 clean_ (2)\nAIDS Taskforce of \
+                    Greater Cleveland $ 177,965.00\nFood Bank 52,000.00\nTotal 229,965.00";
+        let outline = [
+            ("Conduit Meeting Notice 2020-December v5 clean_ (2)", 1),
+            ("AIDS Taskforce of Greater Cleveland $ 177,965.00", 1),
+            ("Food Bank 52,000.00", 1),
+        ];
+        assert_eq!(placed(&[page], &outline), vec![]);
+    }
+
+    #[test]
+    fn real_outline_titles_stay_sections() {
+        let pages = [
+            "C I T Y   O F   G A R D E N A\nPLANNING COMMISSION\nA G E N D A\nTUESDAY, \
+             November 1, 2022",
+            "The item on Warrants is below.\nWarrants\nList of warrants.\nITEM 5.A\n\
+             Award contract in the amount of $125,000",
+        ];
+        let outline = [
+            ("CITY OF GARDENA", 1),
+            ("A G E N D A", 1),
+            ("TUESDAY, November 1, 2022", 1),
+            ("Warrants", 2),
+            ("ITEM 5.A", 2),
+            ("Award contract in the amount of $125,000", 2),
+        ];
+        let (d, _) = doc(&pages);
+        let s = placed(&pages, &outline);
+        let at = |needle: &str| d.text.find(needle).unwrap_or(usize::MAX);
+        let positions: Vec<usize> = s.iter().map(|s| s.0).collect();
+        assert_eq!(
+            positions,
+            vec![
+                0,
+                at("A G E N D A"),
+                at("TUESDAY"),
+                // The line that starts with the title, not the mention before it.
+                at("Warrants\nList"),
+                at("ITEM 5.A"),
+                at("Award contract"),
+            ]
+        );
+    }
+
+    #[test]
+    fn all_caps_continuation_of_a_sentence_is_not_a_heading() {
+        let text = "Commissioner Perez moved and Chair Ramirez seconded to approve the consent \
+                    calendar as recommended. MOTION\nCARRIED BY THE FOLLOWING ROLL CALL VOTE:\n\
+                    AYES: Commissioners Davis and Perez\n\
+                    The motion was made by Councilmember Lee, seconded by Councilmember Kim,\n\
+                    AND CARRIED BY ROLL CALL VOTE\n";
+        let titles: Vec<String> = detect_agenda(text).into_iter().map(|s| s.title).collect();
+        assert_eq!(titles, Vec::<String>::new());
+        // On its own line, or after a finished sentence, the same words are a heading.
+        let text = "The consent calendar was approved.\nROLL CALL VOTE:\n";
+        let titles: Vec<String> = detect_agenda(text).into_iter().map(|s| s.title).collect();
+        assert_eq!(titles, vec!["ROLL CALL VOTE:"]);
+    }
+
+    #[test]
+    fn headings_after_titles_labels_and_headings_are_kept() {
+        let text = "CITY COUNCIL AGENDA\n1. CALL TO ORDER\n2. ROLL CALL\n\
+                    3. Approve the minutes of the April 5 meeting\nCONSENT CALENDAR\n\
+                    EXHIBIT A\nPUBLIC HEARINGS\nItem 4 was continued to May 5.\nITEM 5.A\n\
+                    VII. NEW BUSINESS\nSTAFF REPORTS\n\
+                    5.B. Approve the contract\nADJOURNMENT\n";
+        let titles: Vec<String> = detect_agenda(text).into_iter().map(|s| s.title).collect();
+        assert_eq!(
+            titles,
+            vec![
+                "1. CALL TO ORDER",
+                "2. ROLL CALL",
+                "CONSENT CALENDAR",
+                "PUBLIC HEARINGS",
+                "ITEM 5.A",
+                "VII. NEW BUSINESS",
+                "STAFF REPORTS",
+                "5.B. Approve the contract",
+                "ADJOURNMENT",
+            ]
+        );
     }
 
     #[test]

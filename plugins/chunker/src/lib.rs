@@ -10,6 +10,7 @@ mod chunker;
 mod document;
 mod headings;
 mod model;
+mod outline;
 mod split;
 mod tokenizer;
 

@@ -57,9 +57,11 @@ pub struct Heading {
     /// The number of the page the heading is on (matched against [`SourcePage::number`]).
     pub page: u32,
     /// Offset of the heading's first character in that page's text, in Unicode scalar
-    /// values. `None` when only the page is known: the title is then looked for on the
-    /// page (ignoring case and whitespace), and the page start is used when it is not
-    /// found.
+    /// values. `None` when only the page is known (a PDF outline entry): the title is then
+    /// looked for on the page (ignoring case and whitespace; a title cut with `...`, or
+    /// one whose end differs from the text, by a prefix of at least half of it), and the
+    /// heading is dropped when it is not found or does not look like a heading (a file
+    /// name, a table row).
     pub offset: Option<u32>,
 }
 
