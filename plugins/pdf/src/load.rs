@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use lopdf::{Document, LoadOptions, Object, ObjectId, Stream};
+use lopdf::xref::XrefEntry;
+use lopdf::{Document, LoadOptions, Object, ObjectId, ObjectStream, Stream};
 
 use crate::pages::page_tree;
 use crate::streams::{self, MAX_STREAM_BYTES, StreamError};
@@ -89,6 +90,33 @@ pub fn load_with_password(bytes: &[u8], password: Option<&str>) -> Result<Loaded
     };
     let first = match first {
         Ok(doc) if !page_tree(&doc).pages.is_empty() => {
+            // A damaged cross-reference stream can still decode, into offsets that lead
+            // elsewhere: lopdf then reads whatever object is there, and the objects the
+            // table names go missing without an error (pages with no fonts or content).
+            let lost = lost_entries(&doc);
+            let rebuilt =
+                (lost > 0 && LOAD_BOMBS.with_borrow(Vec::is_empty) && !mentions_encryption(body))
+                    .then(|| recover(body))
+                    .flatten()
+                    .filter(|r| {
+                        page_tree(r).pages.len() >= page_tree(&doc).pages.len()
+                            && r.objects.len() > doc.objects.len()
+                    });
+            if let Some(rebuilt) = rebuilt {
+                warnings.push(Warning::new(
+                    "recovered",
+                    format!(
+                        "cross-reference table rebuilt by scanning the file ({lost} of its \
+                         entries do not lead to their object)"
+                    ),
+                    None,
+                ));
+                warnings.extend(load_bomb_warnings());
+                return Ok(Loaded {
+                    doc: rebuilt,
+                    warnings,
+                });
+            }
             warnings.extend(load_bomb_warnings());
             return Ok(Loaded { doc, warnings });
         }
@@ -354,6 +382,22 @@ fn unlock(doc: Document, body: &[u8], password: Option<&str>) -> Result<Document
     }
 }
 
+/// The cross-reference entries in use whose object lopdf did not load: an offset that
+/// leads to another object or to none, or an object stream that does not hold it.
+fn lost_entries(doc: &Document) -> usize {
+    doc.reference_table
+        .entries
+        .iter()
+        .filter(|(num, entry)| match entry {
+            XrefEntry::Normal { generation, .. } => {
+                !doc.objects.contains_key(&(**num, *generation))
+            }
+            XrefEntry::Compressed { .. } => !doc.objects.contains_key(&(**num, 0)),
+            XrefEntry::Free | XrefEntry::UnusableFree => false,
+        })
+        .count()
+}
+
 fn mentions_encryption(body: &[u8]) -> bool {
     find(body, b"/Encrypt").is_some()
 }
@@ -382,6 +426,7 @@ fn recover(body: &[u8]) -> Option<Document> {
     );
     file.extend_from_slice(table.as_bytes());
     let mut doc = guarded_load(&file, None).ok()?;
+    prefer_newest(&mut doc, &objects);
     if let Some(root) = find_root(&doc, body) {
         doc.trailer.set("Root", root);
     }
@@ -390,6 +435,46 @@ fn recover(body: &[u8]) -> Option<Document> {
         doc.trailer.set("Info", info);
     }
     Some(doc)
+}
+
+/// Puts back the newest definition of each object found in an object stream. A rebuilt
+/// table names no object stream, so lopdf reads them all and keeps, of an object defined
+/// more than once, the copy in the lowest-numbered stream, and always a copy outside over
+/// one inside; in an incremental update the newest definition is the one last in the file.
+fn prefer_newest(doc: &mut Document, objects: &BTreeMap<u32, (usize, u16)>) {
+    let mut containers: Vec<(usize, ObjectId)> = objects
+        .iter()
+        .map(|(num, (offset, generation))| (*offset, (*num, *generation)))
+        .filter(|(_, id)| {
+            doc.get_object(*id)
+                .and_then(Object::as_stream)
+                .is_ok_and(|s| s.dict.has_type(b"ObjStm"))
+        })
+        .collect();
+    containers.sort_unstable();
+    let mut newest: BTreeMap<ObjectId, Object> = BTreeMap::new();
+    for (offset, container) in containers {
+        // Decoded already by the load filter (bounded), so this parses without inflating.
+        let Ok(mut stream) = doc
+            .get_object(container)
+            .and_then(Object::as_stream)
+            .cloned()
+        else {
+            continue;
+        };
+        let Ok(parsed) = ObjectStream::new(&mut stream) else {
+            continue;
+        };
+        for (id, object) in parsed.objects {
+            let outside_is_newer = objects.get(&id.0).is_some_and(|(at, _)| *at > offset);
+            if outside_is_newer {
+                newest.remove(&id);
+            } else {
+                newest.insert(id, object);
+            }
+        }
+    }
+    doc.objects.extend(newest);
 }
 
 /// lopdf's parser rejects a comment between `obj` and the object (`1 0 obj % catalog`),
@@ -853,6 +938,186 @@ mod tests {
                 .iter()
                 .any(|w| w.code == "decompression-bomb")
         );
+    }
+
+    /// Appends one revision: the `plain` objects, the `packed` ones in object stream `stm`
+    /// (none when empty), then an unfiltered cross-reference stream `xref` (`/W [1 4 2]`)
+    /// naming them all, `/Prev` to the revision before. Returns where that stream starts.
+    fn revision(
+        pdf: &mut Vec<u8>,
+        plain: &[(u32, &str)],
+        (stm, packed): (u32, &[(u32, &str)]),
+        (xref, size, prev): (u32, u32, Option<usize>),
+    ) -> usize {
+        let offset = |pdf: &Vec<u8>| u32::try_from(pdf.len()).unwrap_or(u32::MAX);
+        let mut entries: Vec<(u32, u8, u32, u16)> = Vec::new();
+        for (num, body) in plain {
+            entries.push((*num, 1, offset(pdf), 0));
+            pdf.extend_from_slice(format!("{num} 0 obj\n{body}\nendobj\n").as_bytes());
+        }
+        if !packed.is_empty() {
+            let (mut index, mut objects) = (String::new(), String::new());
+            for ((num, body), i) in packed.iter().zip(0u16..) {
+                let _ = write!(index, "{num} {} ", objects.len());
+                objects.push_str(body);
+                objects.push('\n');
+                entries.push((*num, 2, stm, i));
+            }
+            let dict = format!(
+                "/Type /ObjStm /N {} /First {} /Filter /FlateDecode",
+                packed.len(),
+                index.len() + 1
+            );
+            entries.push((stm, 1, offset(pdf), 0));
+            pdf.extend_from_slice(format!("{stm} 0 obj\n").as_bytes());
+            let data = zeros_after(format!("{index}\n{objects}").as_bytes(), 0);
+            pdf.extend_from_slice(&stream_obj(&dict, &data));
+            pdf.extend_from_slice(b"\nendobj\n");
+        }
+        let at = pdf.len();
+        entries.push((xref, 1, offset(pdf), 0));
+        entries.sort_unstable();
+        let (mut data, mut index) = (Vec::new(), String::new());
+        for (num, kind, field2, field3) in &entries {
+            data.push(*kind);
+            data.extend_from_slice(&field2.to_be_bytes());
+            data.extend_from_slice(&field3.to_be_bytes());
+            let _ = write!(index, "{num} 1 ");
+        }
+        let prev = prev.map(|p| format!(" /Prev {p}")).unwrap_or_default();
+        let dict =
+            format!("/Type /XRef /Size {size} /Index [{index}] /W [1 4 2] /Root 1 0 R{prev}");
+        pdf.extend_from_slice(format!("{xref} 0 obj\n").as_bytes());
+        pdf.extend_from_slice(&stream_obj(&dict, &data));
+        pdf.extend_from_slice(format!("\nendobj\nstartxref\n{at}\n%%EOF\n").as_bytes());
+        at
+    }
+
+    const FONT: &str =
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>";
+
+    fn page(contents: &str) -> String {
+        format!(
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {contents} \
+             /Resources << /Font << /F1 5 0 R >> >> >>"
+        )
+    }
+
+    fn show(text: &str, y: u32) -> String {
+        let data = format!("BT /F1 12 Tf 72 {y} Td ({text}) Tj ET");
+        format!("<< /Length {} >>\nstream\n{data}\nendstream", data.len())
+    }
+
+    /// Catalog, page tree, page and font in object stream 4, the page's content in object
+    /// 6, cross-reference stream 7. Returns the file and where the data of 7 starts.
+    fn packed_pdf(text: &str) -> (Vec<u8>, usize) {
+        let mut pdf = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n".to_vec();
+        let page = page("6 0 R");
+        let packed = [
+            (1, "<< /Type /Catalog /Pages 2 0 R >>"),
+            (2, "<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+            (3, page.as_str()),
+            (5, FONT),
+        ];
+        let at = revision(
+            &mut pdf,
+            &[(6, &show(text, 700))],
+            (4, &packed),
+            (7, 8, None),
+        );
+        let data = at + find(&pdf[at..], b"stream\n").unwrap_or(0) + 7;
+        (pdf, data)
+    }
+
+    /// The text of every page, and whether a `recovered` warning came with it.
+    fn text_of(pdf: &[u8]) -> (String, bool) {
+        let options = conductor_plugin_sdk::extractor::Options::default();
+        match crate::extract::extract_document(pdf, &options) {
+            Ok(doc) => (
+                doc.pages
+                    .iter()
+                    .map(|p| p.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                doc.warnings.iter().any(|w| w.code == "recovered"),
+            ),
+            Err(e) => (format!("error: {e}"), false),
+        }
+    }
+
+    #[test]
+    fn packed_pdf_reads_without_repair() {
+        let (pdf, _) = packed_pdf("Hello from a packed page");
+        let (text, recovered) = text_of(&pdf);
+        assert!(text.contains("Hello from a packed page"), "{text}");
+        assert!(!recovered);
+    }
+
+    #[test]
+    fn a_truncated_xref_stream_is_rebuilt_with_object_streams() {
+        // The file ends in the middle of the stream: no startxref, lopdf's "invalid start
+        // value"; the page, its tree and its font are in the object stream.
+        let (mut pdf, data) = packed_pdf("Hello from a packed page");
+        pdf.truncate(data + 24);
+        let (text, recovered) = text_of(&pdf);
+        assert!(text.contains("Hello from a packed page"), "{text}");
+        assert!(recovered);
+    }
+
+    #[test]
+    fn a_garbled_xref_stream_is_rebuilt_though_it_decodes() {
+        // The second half of the entries (the font's, the content's, its own) overwritten:
+        // they still parse, into offsets past the end, so lopdf finds the page but neither
+        // its font nor its content, and reports nothing.
+        let (mut pdf, data) = packed_pdf("Hello from a packed page");
+        for b in &mut pdf[data + 28..data + 49] {
+            *b = 1;
+        }
+        let (text, recovered) = text_of(&pdf);
+        assert!(text.contains("Hello from a packed page"), "{text}");
+        assert!(recovered);
+    }
+
+    /// [`packed_pdf`] saying "Old text", then an update: the content redefined (plain) and
+    /// the page redefined in a new object stream 8, with a second content 9. Returns the
+    /// file and where the data of the update's cross-reference stream starts.
+    fn updated_pdf() -> (Vec<u8>, usize) {
+        let (mut pdf, first) = packed_pdf("Old text");
+        // The first revision's cross-reference stream, object 7, is the last object before it.
+        let prev = rfind(&pdf[..first], b"7 0 obj").unwrap_or(0);
+        let page = page("[6 0 R 9 0 R]");
+        let plain = [(6, show("Newer text", 700)), (9, show("Added text", 650))];
+        let plain: Vec<(u32, &str)> = plain.iter().map(|(n, b)| (*n, b.as_str())).collect();
+        let at = revision(&mut pdf, &plain, (8, &[(3, &page)]), (10, 11, Some(prev)));
+        let data = at + find(&pdf[at..], b"stream\n").unwrap_or(0) + 7;
+        (pdf, data)
+    }
+
+    #[test]
+    fn an_incremental_update_wins_when_read_normally() {
+        let (pdf, _) = updated_pdf();
+        let (text, recovered) = text_of(&pdf);
+        assert!(
+            text.contains("Newer text") && text.contains("Added text"),
+            "{text}"
+        );
+        assert!(!text.contains("Old text"), "{text}");
+        assert!(!recovered);
+    }
+
+    #[test]
+    fn an_incremental_update_wins_when_rebuilt() {
+        // The update's cross-reference stream cut short: the scan finds both revisions,
+        // the page in two object streams and the content twice; the later ones win.
+        let (mut pdf, data) = updated_pdf();
+        pdf.truncate(data + 10);
+        let (text, recovered) = text_of(&pdf);
+        assert!(
+            text.contains("Newer text") && text.contains("Added text"),
+            "{text}"
+        );
+        assert!(!text.contains("Old text"), "{text}");
+        assert!(recovered);
     }
 
     #[test]
