@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         pages: None,
         max_chars_per_page: 50_000,
         max_pages: 500,
+        password: None,
     };
     let _ = extract_document(data, &options);
 });
