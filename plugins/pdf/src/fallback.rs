@@ -20,7 +20,6 @@
 //! the same as the first engine's; only the glyph-to-Unicode mapping differs.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Read;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
@@ -75,7 +74,15 @@ pub enum Fallback {
 pub struct FallbackEngine {
     numbers: Option<HashMap<ObjectId, u32>>,
     tree_work: usize,
+    /// Inflated sizes the preflight measured, kept for the document: pages share their
+    /// fonts, and measuring a font program costs as much as inflating it (a glyph-chart
+    /// document spent a tenth of its time re-measuring the same fonts page after page).
+    sizes: Sizes,
 }
+
+/// Exact inflated sizes of Flate streams, by where their data lives (see
+/// [`crate::streams`]: streams do not move while their document is alive).
+type Sizes = HashMap<(usize, usize), usize>;
 
 impl FallbackEngine {
     /// Runs pdf-extract on the page `page_id`, guarded. Never panics.
@@ -94,7 +101,7 @@ impl FallbackEngine {
             return Fallback::Skipped("the document's fallback budget is spent".into());
         }
         self.tree_work += pages;
-        if let Err(why) = preflight(doc, page_id) {
+        if let Err(why) = preflight(doc, page_id, &mut self.sizes) {
             return Fallback::Skipped(why);
         }
         let box_ = match doc.get_dictionary(page_id) {
@@ -255,7 +262,7 @@ fn dict_of<'a>(doc: &'a Document, d: &'a Dictionary, key: &[u8]) -> Option<&'a D
 ///
 /// # Errors
 /// Why the page is refused.
-fn preflight(doc: &Document, page_id: ObjectId) -> Result<(), String> {
+fn preflight(doc: &Document, page_id: ObjectId, sizes: &mut Sizes) -> Result<(), String> {
     let page = doc
         .get_dictionary(page_id)
         .map_err(|e| format!("page object: {e}"))?;
@@ -289,10 +296,14 @@ fn preflight(doc: &Document, page_id: ObjectId) -> Result<(), String> {
         stack: Vec::new(),
         names: HashMap::new(),
         fonts_seen: HashSet::new(),
+        sizes: std::mem::take(sizes),
     };
-    walk.account(content.len())?;
-    let names = xobject_names(&content);
-    walk.content(&names, resources)
+    let result = walk.account(content.len()).and_then(|()| {
+        let names = xobject_names(&content);
+        walk.content(&names, resources)
+    });
+    *sizes = walk.sizes;
+    result
 }
 
 struct Walk<'a> {
@@ -304,6 +315,8 @@ struct Walk<'a> {
     /// Decoded size and `Do` names of each stream met, decoded once.
     names: HashMap<ObjectId, (usize, Vec<Vec<u8>>)>,
     fonts_seen: HashSet<ObjectId>,
+    /// The document's measured sizes, lent to this page's walk.
+    sizes: Sizes,
 }
 
 impl<'a> Walk<'a> {
@@ -356,7 +369,7 @@ impl<'a> Walk<'a> {
             let (size, inner) = match id.and_then(|id| self.names.get(&id)) {
                 Some((size, inner)) => (*size, inner.clone()),
                 None => {
-                    let size = decoded_size(stream, self.remaining())?;
+                    let size = decoded_size(stream, self.remaining(), &mut self.sizes)?;
                     let data =
                         crate::streams::decode(stream).unwrap_or_else(|_| stream.content.clone());
                     let inner = xobject_names(&data);
@@ -409,7 +422,7 @@ impl<'a> Walk<'a> {
                 {
                     continue;
                 }
-                let size = decoded_size(stream, self.remaining())?;
+                let size = decoded_size(stream, self.remaining(), &mut self.sizes)?;
                 self.account(size)?;
             }
         }
@@ -422,7 +435,7 @@ impl<'a> Walk<'a> {
 ///
 /// # Errors
 /// When the size exceeds `limit` or cannot be bounded (LZW, or compression applied twice).
-fn decoded_size(stream: &Stream, limit: usize) -> Result<usize, String> {
+fn decoded_size(stream: &Stream, limit: usize, sizes: &mut Sizes) -> Result<usize, String> {
     let too_big = || format!("a stream would decode to more than {limit} bytes");
     let filters = stream.filters().unwrap_or_default();
     let compressing = |f: &&[u8]| matches!(*f, b"FlateDecode" | b"LZWDecode");
@@ -433,7 +446,19 @@ fn decoded_size(stream: &Stream, limit: usize) -> Result<usize, String> {
             if compressed_again {
                 return Err("a stream is compressed twice".into());
             }
-            inflated_size(&stream.content, limit)
+            let key = (stream.content.as_ptr() as usize, stream.content.len());
+            match sizes.get(&key) {
+                // An exact size answers any limit as a fresh count would: itself, or
+                // `limit + 1` where the count would have stopped.
+                Some(&n) => n.min(limit.saturating_add(1)),
+                None => {
+                    let (n, exact) = inflated_count(&stream.content, limit);
+                    if exact {
+                        sizes.insert(key, n);
+                    }
+                    n
+                }
+            }
         }
         Some(b"ASCII85Decode") if !compressed_again => stream.content.len(),
         Some(b"LZWDecode" | b"ASCII85Decode") => {
@@ -450,21 +475,24 @@ fn decoded_size(stream: &Stream, limit: usize) -> Result<usize, String> {
 
 /// Bytes that zlib (or, failing that, raw deflate after the 2-byte header, as lopdf
 /// retries) inflates `input` to, counting at most `limit + 1`.
+#[cfg(test)]
 fn inflated_size(input: &[u8], limit: usize) -> usize {
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    let count = |r: &mut dyn Read| -> (u64, bool) {
-        let mut sink = std::io::sink();
-        let mut limited = r.take(cap);
-        match std::io::copy(&mut limited, &mut sink) {
-            Ok(n) => (n, true),
-            Err(_) => (0, false),
-        }
+    inflated_count(input, limit).0
+}
+
+/// [`inflated_size`], and whether it is the stream's exact size: zlib inflated it whole,
+/// without an error and below the cap. Only such a size is the same for every limit (a
+/// stream that fails part way counts 0 when the failure is reached and the cap when not).
+fn inflated_count(input: &[u8], limit: usize) -> (usize, bool) {
+    let cap = limit.saturating_add(1);
+    let (mut n, ok) = match crate::streams::inflated_len(input, cap, true) {
+        Some(n) => (n, true),
+        None => (0, false),
     };
-    let (mut n, ok) = count(&mut flate2::read::ZlibDecoder::new(input));
     if !ok && input.len() > 2 {
-        n = count(&mut flate2::read::DeflateDecoder::new(&input[2..])).0;
+        n = crate::streams::inflated_len(&input[2..], cap, false).unwrap_or(0);
     }
-    usize::try_from(n).unwrap_or(usize::MAX)
+    (n, ok && n < cap)
 }
 
 #[cfg(test)]
@@ -538,8 +566,28 @@ mod tests {
         assert_eq!(inflated_size(&bomb, 1000), 1001);
         assert_eq!(inflated_size(&bomb, usize::MAX - 1), 4 << 20);
         let stream = Stream::new(dictionary! { "Filter" => "FlateDecode" }, bomb);
-        assert!(decoded_size(&stream, 1 << 20).is_err());
-        assert_eq!(decoded_size(&stream, 8 << 20), Ok(4 << 20));
+        assert!(decoded_size(&stream, 1 << 20, &mut Sizes::new()).is_err());
+        assert_eq!(
+            decoded_size(&stream, 8 << 20, &mut Sizes::new()),
+            Ok(4 << 20)
+        );
+        // Measured once for the document, it answers later pages' limits the same way.
+        let mut sizes = Sizes::new();
+        assert!(decoded_size(&stream, 1 << 20, &mut sizes).is_err());
+        assert!(
+            sizes.is_empty(),
+            "a count stopped at the limit is not a size"
+        );
+        assert_eq!(decoded_size(&stream, 8 << 20, &mut sizes), Ok(4 << 20));
+        assert_eq!(sizes.len(), 1);
+        assert!(decoded_size(&stream, 1 << 20, &mut sizes).is_err());
+        assert_eq!(decoded_size(&stream, 4 << 20, &mut sizes), Ok(4 << 20));
+        assert!(decoded_size(&stream, (4 << 20) - 1, &mut sizes).is_err());
+        // A stream that fails part way is measured afresh each time.
+        let mut broken = stream.content.clone();
+        let len = broken.len();
+        broken[len - 2] ^= 0xff;
+        assert!(!inflated_count(&broken, 8 << 20).1);
     }
 
     /// A page whose form XObject draws itself: pdf-extract would recurse until the stack
@@ -571,7 +619,9 @@ mod tests {
         );
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
         doc.trailer.set("Root", catalog);
-        assert!(preflight(&doc, page_id).is_err_and(|e| e.contains("draws itself")));
+        assert!(
+            preflight(&doc, page_id, &mut Sizes::new()).is_err_and(|e| e.contains("draws itself"))
+        );
         assert!(matches!(
             FallbackEngine::default().extract(&doc, page_id),
             Fallback::Skipped(_)
@@ -594,6 +644,6 @@ mod tests {
             Object::Dictionary(dictionary! { "Type" => "Pages", "Parent" => a }),
         );
         let page = doc.add_object(dictionary! { "Type" => "Page", "Parent" => a });
-        assert!(preflight(&doc, page).is_err_and(|e| e.contains("Parent")));
+        assert!(preflight(&doc, page, &mut Sizes::new()).is_err_and(|e| e.contains("Parent")));
     }
 }

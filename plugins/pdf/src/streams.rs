@@ -19,8 +19,9 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
+use flate2::{Decompress, FlushDecompress, Status};
 use lopdf::{Dictionary, Object, Stream, dictionary};
 
 use conductor_plugin_sdk::extractor::ExtractError;
@@ -289,50 +290,138 @@ impl Stop {
     }
 }
 
-/// Appends what `reader` yields to `out`, at most `limit` bytes in all. A read error ends
-/// the data, keeping what came before it, as `read_to_end` does; it is returned beside.
-fn read_bounded(
-    reader: &mut dyn Read,
+thread_local! {
+    /// The zlib decoder, reused: a new one costs as much as inflating a small stream (its
+    /// 43 KB state is built on the stack, copied to the heap and zeroed; a reset only
+    /// zeroes it). Single-threaded, like the budget.
+    static ZLIB: RefCell<Option<Decompress>> = const { RefCell::new(None) };
+}
+
+/// Inflates `input` with `decoder` onto `out`, at most `limit` bytes in all. Data that
+/// fails to inflate (a corrupt block, a bad checksum) ends the output, keeping what came
+/// before it; the `bool` says it failed.
+///
+/// The output grows in the vector's spare capacity, so each byte is zeroed once, as it is
+/// reached (a stack buffer copied out, or an output zeroed ahead to a guess, cost small
+/// documents more than their inflating); reservations use `try_reserve`, so past the
+/// instance's memory this is an error for one stream, not a trap that loses the document.
+fn inflate_into(
+    decoder: &mut Decompress,
+    input: &[u8],
     limit: usize,
     out: &mut Vec<u8>,
-) -> Result<Option<io::Error>, Stop> {
-    let mut buf = [0u8; 32 * 1024];
+) -> Result<bool, Stop> {
+    // One byte past the limit tells a stream of exactly `limit` bytes from a longer one.
+    let cap = limit.saturating_add(1);
+    let mut pos = 0;
     loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(None),
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Ok(Some(e)),
-        };
-        if out.len().saturating_add(n) > limit {
+        if out.len() == out.capacity() {
+            let more = out.len().max(8 * 1024).min(cap.saturating_sub(out.len()));
+            if more == 0 {
+                return Err(Stop::Over);
+            }
+            out.try_reserve_exact(more)
+                .map_err(|_| Stop::NoMemory(out.len()))?;
+        }
+        let (in_before, out_before) = (decoder.total_in(), out.len());
+        let status = decoder.decompress_vec(
+            input.get(pos..).unwrap_or_default(),
+            out,
+            FlushDecompress::None,
+        );
+        let consumed = usize::try_from(decoder.total_in() - in_before).unwrap_or(usize::MAX);
+        pos = pos.saturating_add(consumed);
+        if out.len() > limit {
             return Err(Stop::Over);
         }
-        // `try_reserve`: past the instance's memory this is an error for one stream, not
-        // a trap that loses the whole document.
-        out.try_reserve(n).map_err(|_| Stop::NoMemory(out.len()))?;
-        out.extend_from_slice(&buf[..n]);
+        match status {
+            Ok(Status::StreamEnd) => return Ok(false),
+            Err(_) => return Ok(true),
+            // Room left and nothing moved: the input ended before the stream did (a
+            // truncated stream). flate2's reader calls that an error after what inflated,
+            // which `read_to_end` keeps, and an error before any output sends lopdf (and
+            // so this) to the raw-deflate retry.
+            Ok(_) if consumed == 0 && out.len() == out_before && out.len() < out.capacity() => {
+                return Ok(true);
+            }
+            Ok(_) => {}
+        }
     }
+}
+
+/// Runs `f` with the reused zlib decoder, reset.
+fn with_zlib<R>(f: impl FnOnce(&mut Decompress) -> R) -> R {
+    let mut decoder = match ZLIB.with_borrow_mut(Option::take) {
+        Some(mut d) => {
+            d.reset(true);
+            d
+        }
+        None => Decompress::new(true),
+    };
+    let result = f(&mut decoder);
+    ZLIB.with_borrow_mut(|slot| *slot = Some(decoder));
+    result
+}
+
+/// How many bytes `input` inflates to (zlib, or raw deflate when `zlib` is false),
+/// counting at most `cap`, without keeping them: as `io::copy` of a `take(cap)` of
+/// flate2's reader would count, `None` where that read fails (the fallback's preflight
+/// measures streams this way, and a new reader per stream cost more than small ones
+/// take to inflate).
+pub fn inflated_len(input: &[u8], cap: usize, zlib: bool) -> Option<usize> {
+    let count = |decoder: &mut Decompress| {
+        let mut scratch = [0u8; 8 * 1024];
+        let (mut count, mut pos) = (0usize, 0usize);
+        while count < cap {
+            let room = scratch.len().min(cap - count);
+            let (in_before, out_before) = (decoder.total_in(), decoder.total_out());
+            let status = decoder.decompress(
+                input.get(pos..).unwrap_or_default(),
+                &mut scratch[..room],
+                FlushDecompress::None,
+            );
+            let consumed = usize::try_from(decoder.total_in() - in_before).unwrap_or(usize::MAX);
+            let produced = usize::try_from(decoder.total_out() - out_before).unwrap_or(usize::MAX);
+            pos = pos.saturating_add(consumed);
+            count = count.saturating_add(produced);
+            match status {
+                Err(_) => return None,
+                Ok(Status::StreamEnd) => return Some(count),
+                // Nothing moved: the input ended before the stream did, which the reader
+                // reports as an error ("incomplete deflate stream").
+                Ok(_) if consumed == 0 && produced == 0 => return None,
+                Ok(_) => {}
+            }
+        }
+        Some(count)
+    };
+    if zlib {
+        with_zlib(count)
+    } else {
+        count(&mut Decompress::new(false))
+    }
+}
+
+/// Room for a stream's output before it is decoded: content inflates to a few times its
+/// size, so most streams then need no regrowth (whose copies cost as much as the
+/// inflating for small ones). Only reserved here; a failed reservation is left to the
+/// decoder, which reserves as it goes.
+fn output_for(input: &[u8], limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = out.try_reserve(input.len().saturating_mul(4).min(limit.saturating_add(1)));
+    out
 }
 
 /// lopdf's `decompress_zlib` without the predictor: zlib, and when that fails before any
 /// output, raw deflate after the 2-byte header (encrypted files with a bad checksum).
 fn inflate(input: &[u8], limit: usize) -> Result<Vec<u8>, Stop> {
-    let mut output = Vec::new();
     if input.is_empty() {
-        return Ok(output);
+        return Ok(Vec::new());
     }
-    let failed = read_bounded(
-        &mut flate2::read::ZlibDecoder::new(input),
-        limit,
-        &mut output,
-    )?
-    .is_some();
-    if failed && output.is_empty() && input.len() > 2 {
-        read_bounded(
-            &mut flate2::read::DeflateDecoder::new(&input[2..]),
-            limit,
-            &mut output,
-        )?;
+    let mut output = output_for(input, limit);
+    let failed = with_zlib(|decoder| inflate_into(decoder, input, limit, &mut output));
+    if failed? && output.is_empty() && input.len() > 2 {
+        inflate_into(&mut Decompress::new(false), &input[2..], limit, &mut output)?;
     }
     Ok(output)
 }
@@ -376,7 +465,7 @@ fn lzw(input: &[u8], params: Option<&Dictionary>, limit: usize) -> Result<Vec<u8
     } else {
         Decoder::new(BitOrder::Msb, 8)
     };
-    let mut output = Vec::new();
+    let mut output = output_for(input, limit);
     let mut sink = Bounded {
         out: &mut output,
         limit,
@@ -503,6 +592,15 @@ mod tests {
                 flate[..flate.len() / 2].to_vec(),
             ),
             stream(dictionary! { "Filter" => "FlateDecode" }, Vec::new()),
+            // Cut before any output: the header alone, and a byte more (raw retry).
+            stream(
+                dictionary! { "Filter" => "FlateDecode" },
+                flate[..2].to_vec(),
+            ),
+            stream(
+                dictionary! { "Filter" => "FlateDecode" },
+                flate[..3].to_vec(),
+            ),
             stream(
                 dictionary! { "Filter" => "ASCII85Decode" },
                 b"87cURD]i,\"Ebo80~>".to_vec(),
@@ -659,6 +757,39 @@ mod tests {
             assert_eq!(decode(&big).map(|d| d.len()), Ok(40 << 20));
         }
         assert!(document_error().is_none());
+    }
+
+    #[test]
+    fn inflated_len_counts_as_the_reader_does() {
+        use std::io::Read;
+        let text = b"BT /F1 12 Tf (Hello, world) Tj ET\n".repeat(3000);
+        let good = zlib(&text);
+        let reader_count = |input: &[u8], cap: usize| -> Option<usize> {
+            let cap = u64::try_from(cap).unwrap_or(u64::MAX);
+            let mut r = flate2::read::ZlibDecoder::new(input).take(cap);
+            io::copy(&mut r, &mut io::sink())
+                .ok()
+                .and_then(|n| usize::try_from(n).ok())
+        };
+        let mut bad_checksum = good.clone();
+        let len = bad_checksum.len();
+        bad_checksum[len - 2] ^= 0xff;
+        let inputs: [&[u8]; 5] = [
+            &good,
+            &good[..good.len() / 2],
+            &bad_checksum,
+            &good[..1],
+            b"garbage",
+        ];
+        for input in inputs {
+            for cap in [1, 100, 8192, 8193, text.len(), text.len() + 1, usize::MAX] {
+                assert_eq!(
+                    inflated_len(input, cap, true),
+                    reader_count(input, cap),
+                    "cap {cap}"
+                );
+            }
+        }
     }
 
     #[test]

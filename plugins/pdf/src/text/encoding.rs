@@ -14,8 +14,12 @@ pub type CodeTable = Vec<Option<char>>;
 /// Caches lookups that go through lopdf (each builds a small dictionary).
 #[derive(Default)]
 pub struct Names {
-    glyphs: HashMap<Vec<u8>, Option<String>>,
+    glyphs: foldhash::HashMap<Vec<u8>, Option<String>>,
     bases: HashMap<Vec<u8>, CodeTable>,
+    /// The font dictionary that glyph-list lookups go through, built once: building and
+    /// dropping one per name cost more than lopdf's lookup in it (a document of TeX math
+    /// fonts looks up a thousand names, half of them not in the list).
+    probe: Option<Dictionary>,
 }
 
 fn synthetic_font(encoding: Object) -> Dictionary {
@@ -67,16 +71,59 @@ impl Names {
         result
     }
 
-    fn resolve(&self, doc: &Document, name: &[u8]) -> Option<String> {
+    fn resolve(&mut self, doc: &Document, name: &[u8]) -> Option<String> {
         let base = name.split(|&b| b == b'.').next().unwrap_or(name);
         if base.is_empty() {
             return None;
         }
         let mut out = String::new();
         for part in base.split(|&b| b == b'_') {
-            out.push_str(&component(doc, part)?);
+            out.push_str(&self.component(doc, part)?);
         }
         Some(out)
+    }
+
+    fn component(&mut self, doc: &Document, part: &[u8]) -> Option<String> {
+        if let Some(s) = direct(part) {
+            return Some(s);
+        }
+        match self.agl(doc, part) {
+            Some(c) => Some(c.to_string()),
+            None => tex_name(part),
+        }
+    }
+
+    /// Looks a name up in lopdf's Adobe Glyph List: a one-entry `/Differences` read by
+    /// `get_font_encoding`, the only public way to it.
+    fn agl(&mut self, doc: &Document, name: &[u8]) -> Option<char> {
+        let font = self.probe.get_or_insert_with(|| {
+            let mut enc = Dictionary::new();
+            enc.set("Type", Object::Name(b"Encoding".to_vec()));
+            enc.set(
+                "Differences",
+                Object::Array(vec![Object::Integer(0), Object::Name(Vec::new())]),
+            );
+            synthetic_font(Object::Dictionary(enc))
+        });
+        let slot = font
+            .get_mut(b"Encoding")
+            .and_then(Object::as_dict_mut)
+            .and_then(|enc| enc.get_mut(b"Differences"))
+            .and_then(Object::as_array_mut)
+            .ok()
+            .and_then(|d| d.get_mut(1));
+        let Some(Object::Name(slot)) = slot else {
+            return None;
+        };
+        slot.clear();
+        slot.extend_from_slice(name);
+        match font.get_font_encoding(doc) {
+            Ok(Encoding::Differences(d)) => d
+                .map
+                .get(&0)
+                .and_then(|g| char::from_u32(u32::from(g.utf16_code_unit()))),
+            _ => None,
+        }
     }
 }
 
@@ -87,7 +134,8 @@ fn hex_chars(hex: &[u8]) -> Option<u32> {
     u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
 }
 
-fn component(doc: &Document, part: &[u8]) -> Option<String> {
+/// A glyph name that spells its code points: `uniXXXX[XXXX...]`, `uXXXX[XX]`.
+fn direct(part: &[u8]) -> Option<String> {
     if let Some(hex) = part.strip_prefix(b"uni")
         && hex.len() >= 4
         && hex.len() % 4 == 0
@@ -104,10 +152,11 @@ fn component(doc: &Document, part: &[u8]) -> Option<String> {
     {
         return Some(c.to_string());
     }
-    if let Some(s) = agl(doc, part) {
-        return Some(s.to_string());
-    }
-    // Common names outside the glyph list, mostly from TeX and font editors.
+    None
+}
+
+/// Common names outside the glyph list, mostly from TeX and font editors.
+fn tex_name(part: &[u8]) -> Option<String> {
     let s = match part {
         b"ff" => "ff",
         b"fi" => "fi",
@@ -120,24 +169,6 @@ fn component(doc: &Document, part: &[u8]) -> Option<String> {
         _ => return None,
     };
     Some(s.to_string())
-}
-
-/// Looks a name up in lopdf's Adobe Glyph List.
-fn agl(doc: &Document, name: &[u8]) -> Option<char> {
-    let mut enc = Dictionary::new();
-    enc.set("Type", Object::Name(b"Encoding".to_vec()));
-    enc.set(
-        "Differences",
-        Object::Array(vec![Object::Integer(0), Object::Name(name.to_vec())]),
-    );
-    let font = synthetic_font(Object::Dictionary(enc));
-    match font.get_font_encoding(doc) {
-        Ok(Encoding::Differences(d)) => d
-            .map
-            .get(&0)
-            .and_then(|g| char::from_u32(u32::from(g.utf16_code_unit()))),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -405,6 +405,8 @@ impl Font {
             }
         }
         let have_widths = widths.iter().any(Option::is_some);
+        // Decided once for the font, not per code.
+        let standard = Standard::of(&std_name);
         self.simple_widths = (0..256usize)
             .map(|code| {
                 widths[code]
@@ -416,7 +418,7 @@ impl Font {
                             .as_deref()
                             .and_then(|s| s.chars().next())
                             .unwrap_or(char::from(code as u8));
-                        standard_width(&std_name, ch)
+                        standard_width(standard, ch)
                     })
             })
             .collect();
@@ -546,13 +548,34 @@ fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec
 
 /// Approximate advance widths (per unit of font size) of the standard fonts, for the rare
 /// simple font that has no /Widths: a spacing estimate only needs to be close.
-fn standard_width(name: &str, ch: char) -> f64 {
-    let lower = name.to_ascii_lowercase();
-    if lower.contains("courier") || lower.contains("mono") {
+/// Which standard font's widths stand in for a font's missing ones, from its name.
+#[derive(Clone, Copy)]
+enum Standard {
+    Courier,
+    Times,
+    Helvetica,
+}
+
+impl Standard {
+    fn of(name: &str) -> Self {
+        let lower = name.to_ascii_lowercase();
+        if lower.contains("courier") || lower.contains("mono") {
+            Self::Courier
+        } else if lower.contains("times") || lower.contains("serif") && !lower.contains("sans") {
+            Self::Times
+        } else {
+            Self::Helvetica
+        }
+    }
+}
+
+/// The width of `ch` in the standard font `standard` (see [`Standard::of`]), per unit of
+/// font size.
+fn standard_width(standard: Standard, ch: char) -> f64 {
+    if matches!(standard, Standard::Courier) {
         return 0.6;
     }
-    let times = lower.contains("times") || lower.contains("serif") && !lower.contains("sans");
-    let w = if times {
+    let w = if matches!(standard, Standard::Times) {
         match ch {
             ' ' => 250,
             'i' | 'j' | 'l' | 't' | '.' | ',' | ':' | ';' | '\'' => 278,

@@ -66,6 +66,7 @@ struct Placed {
 
 /// A word; its text is `start..end` of the page's text arena (one buffer for all words of
 /// a page rather than a string each).
+#[derive(Clone, Copy)]
 struct Word {
     start: usize,
     end: usize,
@@ -147,7 +148,7 @@ fn push_clean(out: &mut String, text: &str) -> usize {
 pub fn layout(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> String {
     let mut arena = String::new();
     let words = dedup(build_words(glyphs, page_box, &mut arena), &arena);
-    build_lines(words, &arena).join("\n")
+    build_lines(words, &arena)
 }
 
 fn outside(g: &RawGlyph, (x0, y0, x1, y1): (f64, f64, f64, f64)) -> bool {
@@ -238,7 +239,7 @@ fn build_words(
 }
 
 /// Drops words drawn twice at (almost) the same place: fake bold, drop shadows.
-fn dedup(words: Vec<Word>, arena: &str) -> Vec<Word> {
+fn dedup(mut words: Vec<Word>, arena: &str) -> Vec<Word> {
     // Cells of the duplicate tolerance, so that each word is compared with a handful of
     // neighbours only (dot leaders put thousands of equal words on one line). The text is
     // compared, not hashed: a cell rarely holds more than one word.
@@ -249,18 +250,24 @@ fn dedup(words: Vec<Word>, arena: &str) -> Vec<Word> {
             (w.v / (DUP_SECONDARY * w.size)).floor() as i64,
         )
     };
-    let mut seen: foldhash::HashMap<(u8, i64, i64), Vec<usize>> = foldhash::HashMap::default();
+    // Each cell holds the last word put in it, and each word the one put in its cell
+    // before it: a list per cell without an allocation per cell (nearly one per word).
+    let mut seen: foldhash::HashMap<(u8, i64, i64), usize> = foldhash::HashMap::default();
+    seen.reserve(words.len());
+    let mut before: Vec<usize> = vec![usize::MAX; words.len()];
     let mut keep = vec![true; words.len()];
     for (i, w) in words.iter().enumerate() {
         let (cu, cv) = cell(w);
         let mut duplicate = false;
         'search: for du in -1..=1 {
             for dv in -1..=1 {
-                let Some(list) = seen.get(&(w.rot, cu + du, cv + dv)) else {
+                let Some(&head) = seen.get(&(w.rot, cu + du, cv + dv)) else {
                     continue;
                 };
-                for &j in list {
-                    let o = &words[j];
+                let mut j = head;
+                while let Some(o) = words.get(j) {
+                    let next = before[j];
+                    j = next;
                     if arena[o.start..o.end] == arena[w.start..w.end]
                         && (o.u0 - w.u0).abs() < DUP_PRIMARY * o.size
                         && (o.u1 - w.u1).abs() < DUP_PRIMARY * o.size
@@ -274,16 +281,14 @@ fn dedup(words: Vec<Word>, arena: &str) -> Vec<Word> {
         }
         if duplicate {
             keep[i] = false;
-        } else {
-            seen.entry((w.rot, cu, cv)).or_default().push(i);
+        } else if let Some(previous) = seen.insert((w.rot, cu, cv), i) {
+            before[i] = previous;
         }
     }
     drop(seen);
+    let mut kept = keep.into_iter();
+    words.retain(|_| kept.next().unwrap_or(true));
     words
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(w, k)| k.then_some(w))
-        .collect()
 }
 
 /// A run of words on one baseline with no column-sized gap inside.
@@ -296,15 +301,22 @@ struct Fragment {
     size: f64,
 }
 
-fn build_lines(mut words: Vec<Word>, arena: &str) -> Vec<String> {
+/// The page text: words grouped into lines, lines split into fragments at column gaps,
+/// hyphenated words joined, all spelled into one string.
+fn build_lines(mut words: Vec<Word>, arena: &str) -> String {
     // Rotations in order of how much text they hold, the page's main direction first.
     let mut per_rot = [0usize; 4];
     for w in &words {
         per_rot[usize::from(w.rot & 3)] += w.end - w.start;
     }
-    let mut rot_order: Vec<u8> = (0..4).collect();
+    let mut rot_order: [u8; 4] = [0, 1, 2, 3];
     rot_order.sort_by_key(|&r| std::cmp::Reverse(per_rot[usize::from(r)]));
-    let rank = |rot: u8| rot_order.iter().position(|&r| r == rot).unwrap_or(4);
+    // Each rotation's place in that order, looked up per comparison below.
+    let mut rank = [0usize; 4];
+    for (place, &r) in rot_order.iter().enumerate() {
+        rank[usize::from(r)] = place;
+    }
+    let rank = |rot: u8| rank[usize::from(rot & 3)];
     words.sort_by(|a, b| {
         rank(a.rot)
             .cmp(&rank(b.rot))
@@ -315,10 +327,10 @@ fn build_lines(mut words: Vec<Word>, arena: &str) -> Vec<String> {
     // Lines: a word joins an open line whose baseline is within reach and whose font size
     // is compatible (a superscript joins its line; a big heading beside small text does
     // not swallow the small lines next to it).
-    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut line_of: Vec<usize> = Vec::with_capacity(words.len());
     let mut anchors: Vec<(u8, f64, f64)> = Vec::new();
     let mut open: Vec<usize> = Vec::new();
-    for (i, w) in words.iter().enumerate() {
+    for w in &words {
         open.retain(|&l| {
             let (rot, v, size) = anchors[l];
             rot == w.rot && w.v - v <= LINE_BASELINE_DELTA * size / (1.0 - LINE_SIZE_DELTA)
@@ -330,59 +342,85 @@ fn build_lines(mut words: Vec<Word>, arena: &str) -> Vec<String> {
                 && (w.v - v).abs() <= LINE_BASELINE_DELTA * big
         });
         if let Some(l) = found {
-            members[l].push(i);
+            line_of.push(l);
         } else {
             open.push(anchors.len());
+            line_of.push(anchors.len());
             anchors.push((w.rot, w.v, w.size));
-            members.push(vec![i]);
         }
     }
-    let mut slots: Vec<Option<Word>> = words.into_iter().map(Some).collect();
-    let sorted: Vec<Vec<Word>> = members
-        .into_iter()
-        .map(|idx| {
-            let mut line: Vec<Word> = idx.into_iter().filter_map(|i| slots[i].take()).collect();
-            line.sort_by(|a, b| a.u0.total_cmp(&b.u0));
-            line
-        })
-        .filter(|l| !l.is_empty())
+    // The words line after line (a counting sort, which keeps their order above within a
+    // line), then each line sorted left to right: a vector per line cost more than this.
+    let mut bounds: Vec<usize> = vec![0; anchors.len() + 1];
+    for &l in &line_of {
+        bounds[l + 1] += 1;
+    }
+    for l in 0..anchors.len() {
+        bounds[l + 1] += bounds[l];
+    }
+    let mut next = bounds.clone();
+    let mut slots: Vec<Option<Word>> = vec![None; words.len()];
+    for (w, &l) in words.iter().zip(&line_of) {
+        slots[next[l]] = Some(*w);
+        next[l] += 1;
+    }
+    let mut sorted_words: Vec<Word> = slots.into_iter().flatten().collect();
+    for pair in bounds.windows(2) {
+        sorted_words[pair[0]..pair[1]].sort_by(|a, b| a.u0.total_cmp(&b.u0));
+    }
+    let sorted: Vec<&[Word]> = bounds
+        .windows(2)
+        .map(|pair| &sorted_words[pair[0]..pair[1]])
+        .filter(|line| !line.is_empty())
         .collect();
-    let mut lines: Vec<Vec<Fragment>> = Vec::with_capacity(sorted.len());
+    // Every line's fragments in one vector, `spans[i]` the range of line `i`.
+    let mut frags: Vec<Fragment> = Vec::with_capacity(sorted.len());
+    let mut spans: Vec<(usize, usize)> = Vec::with_capacity(sorted.len());
     for (i, line) in sorted.iter().enumerate() {
         let near = |j: usize| {
-            sorted.get(j).filter(|other| {
+            sorted.get(j).copied().filter(|other| {
                 other[0].rot == line[0].rot
                     && (other[0].v - line[0].v).abs() <= GUTTER_LINE_SPACING * line[0].size
             })
         };
         let above = i.checked_sub(1).and_then(near);
         let below = near(i + 1);
-        lines.push(fragments(line, above, below, arena));
+        let start = frags.len();
+        fragments(line, above, below, arena, &mut frags);
+        spans.push((start, frags.len()));
     }
-    dehyphenate(&mut lines);
-    lines
-        .into_iter()
-        .map(|frags| {
-            frags
-                .into_iter()
-                .map(|f| f.text)
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .filter(|l| !l.is_empty())
-        .collect()
+    dehyphenate(&mut frags, &spans);
+    // Fragments joined by spaces, lines by newlines; empty ones left out.
+    let mut out = String::with_capacity(arena.len() + arena.len() / 4);
+    for &(start, end) in &spans {
+        let mut first = true;
+        for f in &frags[start..end] {
+            if f.text.is_empty() {
+                continue;
+            }
+            if first {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                first = false;
+            } else {
+                out.push(' ');
+            }
+            out.push_str(&f.text);
+        }
+    }
+    out
 }
 
 /// Splits a sorted line at column-sized gaps and spells each piece out, placing spaces
 /// the way poppler's line coalescing does.
 fn fragments(
     line: &[Word],
-    above: Option<&Vec<Word>>,
-    below: Option<&Vec<Word>>,
+    above: Option<&[Word]>,
+    below: Option<&[Word]>,
     arena: &str,
-) -> Vec<Fragment> {
-    let mut out = Vec::new();
+    out: &mut Vec<Fragment>,
+) {
     let mut start = 0;
     while start < line.len() {
         let size = line[start].size;
@@ -406,7 +444,6 @@ fn fragments(
         out.push(fragment_text(&line[start..end], arena));
         start = end;
     }
-    out
 }
 
 /// Whether some word of `line` (sorted by `u0`) covers part of the open interval `(a, b)`.
@@ -430,7 +467,9 @@ fn fragment_text(words: &[Word], arena: &str) -> Fragment {
             threshold = (WIDE_SPACE_MUL * min_gap).min(MAX_WIDE_SPACE * first.size);
         }
     }
-    let mut text = String::new();
+    // Sized for the words and a space between each: built without regrowing.
+    let len = words.iter().map(|w| w.end - w.start + 1).sum();
+    let mut text = String::with_capacity(len);
     let mut right = first.u1;
     for (i, w) in words.iter().enumerate() {
         if i > 0 && w.u0 - right >= threshold {
@@ -453,17 +492,18 @@ fn fragment_text(words: &[Word], arena: &str) -> Fragment {
 /// Joins a word broken by a hyphen at the end of a line with its rest on the next line, as
 /// `pdftotext` does: "Medium-" + "Density" -> "MediumDensity" ... and "R7-" + "Medium"
 /// -> "R7Medium". The rest is moved up onto the hyphenated line.
-fn dehyphenate(lines: &mut [Vec<Fragment>]) {
-    for i in 0..lines.len() {
-        for f in 0..lines[i].len() {
-            let frag = &lines[i][f];
+fn dehyphenate(frags: &mut [Fragment], lines: &[(usize, usize)]) {
+    for (i, &(line_start, line_end)) in lines.iter().enumerate() {
+        for f in line_start..line_end {
+            let frag = &frags[f];
             if !frag.text.ends_with('-') || frag.text.len() < 2 {
                 continue;
             }
             let (rot, v, u0, u1, size) = (frag.rot, frag.v, frag.u0, frag.u1, frag.size);
             // The next fragment below, overlapping this one along the baseline.
             let mut target = None;
-            'below: for (j, line) in lines.iter().enumerate().skip(i + 1) {
+            'below: for &(start, end) in lines.iter().skip(i + 1) {
+                let line = &frags[start..end];
                 let Some(first) = line.first() else { continue };
                 let top = line.iter().map(|g| g.v).fold(f64::MAX, f64::min);
                 if first.rot != rot || top - v > HYPHEN_LINE_SPACING * size {
@@ -476,19 +516,19 @@ fn dehyphenate(lines: &mut [Vec<Fragment>]) {
                         && g.v - v <= HYPHEN_LINE_SPACING * size
                         && (g.size - size).abs() <= 0.05 * size
                     {
-                        target = Some((j, k));
+                        target = Some(start + k);
                         break 'below;
                     }
                 }
             }
-            let Some((j, k)) = target else { continue };
-            let next = &mut lines[j][k];
+            let Some(t) = target else { continue };
+            let next = &mut frags[t];
             let (head, rest) = match next.text.split_once(' ') {
                 Some((h, r)) => (h.to_string(), r.to_string()),
                 None => (next.text.clone(), String::new()),
             };
             next.text = rest;
-            let frag = &mut lines[i][f];
+            let frag = &mut frags[f];
             frag.text.pop();
             frag.text.push_str(&head);
         }

@@ -108,19 +108,34 @@ pub struct Lexer<'a> {
     elements: Vec<Operand>,
 }
 
-fn is_white(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\x0c' | b'\0')
-}
+const WHITE: u8 = 1;
+const DELIM: u8 = 2;
 
-fn is_delim(b: u8) -> bool {
-    matches!(
-        b,
-        b'(' | b')' | b'<' | b'>' | b'[' | b']' | b'{' | b'}' | b'/' | b'%'
-    )
+/// Each byte's class (PDF whitespace, delimiter, or neither), looked up once per byte of
+/// every operand and keyword instead of compared with each of sixteen values.
+const CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let white = b" \t\r\n\x0c\0";
+    let mut i = 0;
+    while i < white.len() {
+        class[white[i] as usize] = WHITE;
+        i += 1;
+    }
+    let delim = b"()<>[]{}/%";
+    let mut i = 0;
+    while i < delim.len() {
+        class[delim[i] as usize] = DELIM;
+        i += 1;
+    }
+    class
+};
+
+fn is_white(b: u8) -> bool {
+    CLASS[usize::from(b)] == WHITE
 }
 
 fn is_regular(b: u8) -> bool {
-    !is_white(b) && !is_delim(b)
+    CLASS[usize::from(b)] == 0
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -399,7 +414,7 @@ impl<'a> Lexer<'a> {
             if d[i] == b'E'
                 && d[i + 1] == b'I'
                 && (i == 0 || is_white(d[i - 1]))
-                && d.get(i + 2).is_none_or(|&c| is_white(c) || is_delim(c))
+                && d.get(i + 2).is_none_or(|&c| !is_regular(c))
             {
                 self.pos = i + 2;
                 return;
