@@ -183,7 +183,11 @@ def test_known_outcomes_of_the_worst_cases(extractor: Extractor) -> None:
     def kind(name: str) -> str:
         return run_case(extractor, by_name[name]).kind
 
-    assert kind("pdf/decompression-bomb/content-3x-10GiB") == "memory_limit"
+    # A bomb in a page's content ends in the PDF plugin's bounded decoder: the page is
+    # empty with a warning, the document is not lost (it was memory_limit before).
+    bomb = by_name["pdf/decompression-bomb/content-3x-10GiB"]
+    doc = extractor.extract(bomb.make(), name=bomb.name, format=bomb.format)
+    assert any("decompression bomb" in w.message for w in doc.warnings), doc.warnings
     assert kind("docx/zip-bomb/document-1GiB-paragraphs") == "too_large"
     assert kind("docx/xml-entities/billion-laughs-document") == "unsupported_format"
     assert kind("pdf/page-tree/count-1e9") in {"ok", "too_large"}

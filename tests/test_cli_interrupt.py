@@ -12,8 +12,22 @@ from pathlib import Path
 
 import pytest
 
+from _metrics import require_tool
+
 BIG = "typeset/cplusplus-annotations.pdf"
-"""The corpus's largest PDF: several seconds of extraction, page-parallel."""
+"""The corpus's largest PDF (1,151 pages); about a second of extraction now, so the test
+reads it four times over in one file, long enough to be interrupted mid-call."""
+
+
+@pytest.fixture(scope="module")
+def long_pdf(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    qpdf = require_tool("qpdf")
+    out = tmp_path_factory.mktemp("interrupt") / "four-books.pdf"
+    book = str(corpus / BIG)
+    subprocess.run(
+        [qpdf, "--empty", "--pages", book, book, book, book, "--", str(out)], check=True
+    )
+    return out
 
 
 def _script() -> Path:
@@ -41,24 +55,26 @@ def _wait_until_reading(proc: subprocess.Popen[str], path: Path, timeout: float 
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
 @pytest.mark.parametrize("command", ["extract", "chunk"])
-def test_ctrl_c_says_interrupted_and_exits_130(corpus: Path, command: str) -> None:
-    pdf = corpus / BIG
-    proc = subprocess.Popen(
+def test_ctrl_c_says_interrupted_and_exits_130(long_pdf: Path, command: str) -> None:
+    pdf = long_pdf
+    # A context manager, so the stderr pipe is closed on every path (a failed wait
+    # otherwise leaves it for the garbage collector to warn about in a later test).
+    with subprocess.Popen(
         [str(_script()), command, str(pdf)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
-    )
-    try:
-        _wait_until_reading(proc, pdf)
-        time.sleep(0.5)  # into the wasm call
-        assert proc.poll() is None, "extraction finished before the interrupt"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    ) as proc:
+        try:
+            _wait_until_reading(proc, pdf)
+            time.sleep(0.3)  # into the wasm call
+            assert proc.poll() is None, "extraction finished before the interrupt"
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert "Traceback" not in err
     assert "panic" not in err
     assert err == "conductor: interrupted\n"

@@ -846,7 +846,7 @@ def test_config_is_validated() -> None:
 def test_non_http_urls_are_refused() -> None:
     async def go() -> None:
         async with Fetcher() as fetcher:
-            with pytest.raises(DownloadError, match="not an http"):
+            with pytest.raises(DownloadError, match="only http:// and https:// URLs"):
                 await fetcher.fetch("file:///etc/passwd")
 
     run(go())
