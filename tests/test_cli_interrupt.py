@@ -24,9 +24,7 @@ def long_pdf(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     qpdf = require_tool("qpdf")
     out = tmp_path_factory.mktemp("interrupt") / "four-books.pdf"
     book = str(corpus / BIG)
-    subprocess.run(
-        [qpdf, "--empty", "--pages", book, book, book, book, "--", str(out)], check=True
-    )
+    subprocess.run([qpdf, "--empty", "--pages", book, book, book, book, "--", str(out)], check=True)
     return out
 
 
