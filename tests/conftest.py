@@ -197,3 +197,11 @@ def private_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(d))
     return d
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private_tempdir: Path) -> Path:
+    """A CLI test's working directory (tmp_path, where the default database lands), with
+    downloads in :func:`private_tempdir`."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

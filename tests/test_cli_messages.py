@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,7 @@ import pytest
 from _server import FaultServer
 from conductor._cli import main
 
-
-@pytest.fixture(autouse=True)
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    d = tmp_path / "dl"
-    d.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
 @pytest.mark.parametrize("command", ["extract", "chunk"])

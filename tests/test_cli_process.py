@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,7 @@ from conductor._cli import main
 KEYS = ["source", "ok", "sha256", "format", "page_count", "chunks", "error"]
 
 
-@pytest.fixture(autouse=True)
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    d = tmp_path / "dl"
-    d.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
 def lines(out: str) -> list[dict[str, Any]]:

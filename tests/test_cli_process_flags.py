@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,7 @@ from _server import FaultServer, Reply
 from conductor import Conductor, _cli
 from conductor._cli import main
 
-
-@pytest.fixture(autouse=True)
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    d = tmp_path / "dl"
-    d.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(d))
-    return tmp_path
+pytestmark = pytest.mark.usefixtures("workdir")
 
 
 def _lines(out: str) -> list[dict[str, Any]]:

@@ -211,22 +211,18 @@ def _chunk_header(chunk: Chunk) -> str:
     )
 
 
-def _run(args: argparse.Namespace) -> None:
-    pages = parse_pages(args.pages) if args.pages is not None else None
-    config = _chunk_config(args, args.path) if args.command == "chunk" else None
-    extractor = Extractor(_limits(args), pins=_pins(args))
-    document = extractor.extract(args.path, pages=pages, password=args.password)
-    out = sys.stdout
-    if config is None:
-        if args.json:
-            print(json.dumps(document.to_dict(), ensure_ascii=False))
-        else:
-            for page in document.pages:
-                out.write(f"--- PAGE {page.number} ---\n{page.text}\n")
-            _report(document)
+def _print_text(document: Document, *, as_json: bool) -> None:
+    """A document as `extract` prints it (and `show --text`)."""
+    if as_json:
+        print(json.dumps(document.to_dict(), ensure_ascii=False))
         return
-    chunks = extractor.chunk(document, **config)
-    if args.json:
+    for page in document.pages:
+        sys.stdout.write(f"--- PAGE {page.number} ---\n{page.text}\n")
+
+
+def _print_chunks(document: Document, chunks: list[Chunk], *, as_json: bool) -> None:
+    """A document's chunks as `chunk` prints them (and `show --chunks`)."""
+    if as_json:
         result = {
             "source": document.source,
             "format": document.format,
@@ -234,9 +230,21 @@ def _run(args: argparse.Namespace) -> None:
             "chunks": [c.to_dict() for c in chunks],
         }
         print(json.dumps(result, ensure_ascii=False))
+        return
+    for c in chunks:
+        sys.stdout.write(f"{_chunk_header(c)}\n{c.text}\n")
+
+
+def _run(args: argparse.Namespace) -> None:
+    pages = parse_pages(args.pages) if args.pages is not None else None
+    config = _chunk_config(args, args.path) if args.command == "chunk" else None
+    extractor = Extractor(_limits(args), pins=_pins(args))
+    document = extractor.extract(args.path, pages=pages, password=args.password)
+    if config is None:
+        _print_text(document, as_json=args.json)
     else:
-        for c in chunks:
-            out.write(f"{_chunk_header(c)}\n{c.text}\n")
+        _print_chunks(document, extractor.chunk(document, **config), as_json=args.json)
+    if not args.json:
         _report(document)
 
 
@@ -545,27 +553,12 @@ def _show_document(args: argparse.Namespace, db: Database) -> None:
     (sha,) = found
     document = db.load_document(sha)
     assert document is not None
-    out = sys.stdout
     if args.text:
-        if args.json:
-            print(json.dumps(document.to_dict(), ensure_ascii=False))
-        else:
-            for page in document.pages:
-                out.write(f"--- PAGE {page.number} ---\n{page.text}\n")
+        _print_text(document, as_json=args.json)
         return
     if args.chunks:
-        chunks = db.load_chunks(sha)  # the latest stored chunking
-        if args.json:
-            result = {
-                "source": document.source,
-                "format": document.format,
-                "page_count": document.page_count,
-                "chunks": [c.to_dict() for c in chunks],
-            }
-            print(json.dumps(result, ensure_ascii=False))
-        else:
-            for c in chunks:
-                out.write(f"{_chunk_header(c)}\n{c.text}\n")
+        # the latest stored chunking
+        _print_chunks(document, db.load_chunks(sha), as_json=args.json)
         return
     (summary,) = [d for d in db.summary() if d.sha256 == sha]
     chunkings = db.chunkings(sha)
