@@ -23,6 +23,7 @@ import tomllib
 import venv
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,21 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheels = list(out.glob("*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
+
+
+def _installed_extract(env_dir: Path, pdf: Path, cwd: Path) -> dict[str, Any]:
+    """``conductor extract --json`` from the environment at ``env_dir``, run outside the
+    repo; its JSON."""
+    proc = subprocess.run(
+        [str(env_dir / "bin" / "conductor"), "extract", str(pdf), "--json"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
 
 
 def test_wheel_ships_components_and_types(wheel: Path) -> None:
@@ -111,15 +127,7 @@ def test_wheel_installs_into_fresh_venv_and_extracts(wheel: Path, tmp_path: Path
     ).stdout.strip()
     assert Path(where).is_relative_to(env_dir), where
 
-    proc = subprocess.run(
-        [str(env_dir / "bin" / "conductor"), "extract", str(pdf), "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = json.loads(proc.stdout)
+    out = _installed_extract(env_dir, pdf, tmp_path)
     assert out["page_count"] == 1
     text = out["pages"][0]["text"].split()
     assert text == ["Hello", "from", "the", "wheel", "Second", "line", "here"]
@@ -270,15 +278,7 @@ def test_sdist_compiles_the_plugins_and_extracts(sdist: Path, corpus: Path, tmp_
         assert (site / name).read_bytes() == source.read_bytes(), name
 
     pdf = corpus / "civic" / "agendaminer__mountain-view.pdf"
-    proc = subprocess.run(
-        [str(env_dir / "bin" / "conductor"), "extract", str(pdf), "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = json.loads(proc.stdout)
+    out = _installed_extract(env_dir, pdf, tmp_path)
     assert out["format"] == "pdf"
     assert out["page_count"] == 6
     assert out["metadata"]["title"] == "Agenda and Notice"
