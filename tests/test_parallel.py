@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +28,7 @@ from conductor._parallel import (
     range_workers,
     split_ranges,
 )
+from conductor._sandbox import CallLimits, CallOutput, Runner
 
 
 @pytest.mark.parametrize(
@@ -181,10 +185,52 @@ def test_parallel_ranges_share_the_documents_memory_limit(
     assert given == [(None, 150)]
 
 
-def test_the_document_deadline_covers_every_range(big_pdf: Path, tmp_path: Path) -> None:
-    with pytest.raises(ExtractTimeoutError) as info:
-        _extractor(tmp_path, 3, timeout_s=0.001).extract(big_pdf)
+class _Clock:
+    """A monotonic clock that moves only when told: deadlines without racing the engine
+    (the real one extracts this packet's ranges inside one epoch tick)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class _InlinePool:
+    """Runs each submitted range at once, so the ranges' order (and the clock's) is known."""
+
+    def submit(self, fn: Callable[..., Document], *args: object) -> Future[Document]:
+        future: Future[Document] = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as e:
+            future.set_exception(e)
+        return future
+
+
+def test_each_range_runs_on_what_is_left_of_the_document_deadline(
+    big_pdf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    monkeypatch.setattr(conductor._extract, "time", clock)
+    given: list[float | None] = []
+    call = Runner.call
+
+    def spy(self: Runner, export: str, *args: Any, limits: CallLimits, **kw: Any) -> CallOutput:
+        if export.startswith("extract"):  # not the plugin's info() on first load
+            given.append(limits.time_left_s)
+            clock.now += 4.0  # each range "takes" 4 s of the document's 10
+        return call(self, export, *args, limits=limits, **kw)
+
+    monkeypatch.setattr(Runner, "call", spy)
+    ex = _extractor(tmp_path, 4, timeout_s=10.0)
+    monkeypatch.setattr(ex, "_page_pool", _InlinePool)
+    # Ranges 2-4 (submitted first) get 10, 6 and 2 s; range 1 finds no time left and
+    # never starts an instance.
+    with pytest.raises(ExtractTimeoutError, match=r"10 s deadline.*pages \(1, ") as info:
+        ex.extract(big_pdf)
     assert info.value.document == str(big_pdf)
+    assert given == [10.0, 6.0, 2.0]
 
 
 @pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf is not installed")

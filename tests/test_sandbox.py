@@ -214,6 +214,28 @@ def test_stdout_and_stderr_are_captured_and_capped(misbehave_component: Path) ->
     assert out.stdout.data == b"o" * (64 * 1024)
 
 
+def test_a_call_stops_when_the_documents_time_left_runs_out(
+    misbehave_component: Path, tmp_path: Path
+) -> None:
+    """A later call of a several-call document (a page range) gets what is left of the
+    document's deadline, not a fresh ``timeout_s``; the error still names ``timeout_s``."""
+    runner = Sandbox(max_wasm_stack=1 << 20, cache_dir=None).runner(
+        misbehave_component, plugin="misbehave"
+    )
+    doc = tmp_path / "loop.mis"
+    doc.write_bytes(b"MISBEHAVE loop")
+    start = time.monotonic()
+    with pytest.raises(ExtractTimeoutError, match="30 s deadline"):
+        runner.call(
+            "extract",
+            options_to_wit(None, max_chars_per_page=10, max_pages=10),
+            stdin=doc,
+            limits=CallLimits(64, 30.0, 1 << 20, time_left_s=0.3),
+            document="loop.mis",
+        )
+    assert 0.25 <= time.monotonic() - start < 2.0
+
+
 def test_capped_output_keeps_the_head() -> None:
     cap = CappedOutput(cap=5)
     cap(b"abc")
