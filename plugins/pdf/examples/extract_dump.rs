@@ -2,8 +2,9 @@
 //! links, warnings, metadata, outline), for byte-for-byte comparison of the engine's
 //! output before and after a change.
 //!
-//! Usage: `cargo run --release -p conductor-pdf --example extract_dump -- OUTDIR FILE.pdf...`
-//! writes `OUTDIR/<file name>.txt` per input.
+//! Usage: `cargo run --release -p conductor-pdf --example extract_dump -- [--pages
+//! FIRST-LAST] OUTDIR FILE.pdf...` writes `OUTDIR/<file name>.txt` per input; with
+//! `--pages`, of that page range only (as page-parallel extraction asks for it).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -12,13 +13,21 @@ use std::process::ExitCode;
 use conductor_pdf::{Options, extract_document};
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let mut pages = None;
+    if args.peek().is_some_and(|a| a == "--pages") {
+        args.next();
+        pages = args.next().and_then(|r| {
+            let (first, last) = r.split_once('-')?;
+            Some((first.parse().ok()?, last.parse().ok()?))
+        });
+    }
     let Some(out_dir) = args.next() else {
         eprintln!("usage: extract_dump OUTDIR FILE.pdf...");
         return ExitCode::from(2);
     };
     let options = Options {
-        pages: None,
+        pages,
         max_chars_per_page: 1_000_000,
         max_pages: 100_000,
         password: None,

@@ -1,7 +1,9 @@
 //! Times the whole plugin extraction (`extract_document`, as the component runs it) natively,
 //! for comparing native and sandboxed cost and for profiling with perf or callgrind.
 //!
-//! Usage: `cargo run --release -p conductor-pdf --example extract_timing -- FILE.pdf [RUNS]`
+//! Usage: `cargo run --release -p conductor-pdf --example extract_timing -- FILE.pdf [RUNS]
+//! [FIRST-LAST]`: the optional page range (1-based, inclusive) is what the host asks of
+//! each instance of page-parallel extraction.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,10 +13,14 @@ use conductor_pdf::{Options, extract_document};
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
-        eprintln!("usage: extract_timing FILE.pdf [RUNS]");
+        eprintln!("usage: extract_timing FILE.pdf [RUNS] [FIRST-LAST]");
         return ExitCode::from(2);
     };
     let runs: u32 = args.next().and_then(|r| r.parse().ok()).unwrap_or(1);
+    let pages = args.next().and_then(|r| {
+        let (first, last) = r.split_once('-')?;
+        Some((first.parse().ok()?, last.parse().ok()?))
+    });
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => {
@@ -23,7 +29,7 @@ fn main() -> ExitCode {
         }
     };
     let options = Options {
-        pages: None,
+        pages,
         max_chars_per_page: 1_000_000,
         max_pages: 100_000,
         password: None,

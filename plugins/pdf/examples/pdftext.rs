@@ -11,6 +11,10 @@ mod text;
 #[allow(dead_code)]
 #[path = "../src/streams.rs"]
 mod streams;
+// Form field values are decoded as PDF text strings.
+#[allow(dead_code)]
+#[path = "../src/strings.rs"]
+mod strings;
 
 use std::io::Write;
 use std::process::ExitCode;

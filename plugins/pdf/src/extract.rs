@@ -8,7 +8,7 @@ use lopdf::{Document, ObjectId};
 
 use crate::fallback::{Fallback, FallbackEngine, FallbackText, Reading, prefer_fallback};
 use crate::links::page_links;
-use crate::load::{Loaded, load_with_password};
+use crate::load::{Loaded, load_pages};
 use crate::metadata::read_metadata;
 use crate::outline::read_outline;
 use crate::pages::page_tree;
@@ -32,7 +32,8 @@ use conductor_plugin_sdk::extractor::{
 /// a malformed page range or an unknown security handler.
 pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Document, ExtractError> {
     options.check_range()?;
-    let Loaded { doc, mut warnings } = load_with_password(bytes, options.password.as_deref())?;
+    let Loaded { doc, mut warnings } =
+        load_pages(bytes, options.password.as_deref(), options.pages)?;
 
     let tree = page_tree(&doc);
     if tree.loops > 0 {
@@ -69,7 +70,14 @@ pub fn extract_document(bytes: &[u8], options: &Options) -> Result<model::Docume
     metadata.page_count = total;
     let numbers: HashMap<ObjectId, u32> =
         tree.pages.iter().zip(1..).map(|(id, n)| (*id, n)).collect();
-    let outline = read_outline(&doc, &numbers);
+    // The outline belongs to the document, not to a range: a range after page 1 (the
+    // host's page-parallel calls but the first, whose outline it keeps) carries none, and
+    // does not pay for reading it and the destinations it names.
+    let outline = if options.pages.is_some_and(|(first, _)| first > 1) {
+        Vec::new()
+    } else {
+        read_outline(&doc, &numbers)
+    };
 
     let (first, last) = options.selected_pages(total, &mut warnings);
     let mut pages = Vec::new();
@@ -174,11 +182,17 @@ fn read_page(
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the text engine failed on this page's data".to_string()),
     };
-    let (text, glyphs, unmapped) = match ours {
+    // `suspect`: the glyphs whose font maps give no reason to trust them (the OCR verdict's
+    // evidence); pdf-extract's reading offers only its unmapped glyphs as such.
+    let (text, glyphs, suspect) = match ours {
         Ok(PageText {
             text,
             glyphs,
             unmapped,
+            suspect,
+            unknown_names,
+            form_fields,
+            free_texts,
             warnings: text_warnings,
         }) => {
             warnings.extend(
@@ -191,12 +205,19 @@ fn read_page(
                 glyphs,
                 unmapped,
             };
-            let better = wants_fallback(glyphs, unmapped)
+            // Glyphs named with names no list knows stay unmapped in any engine that
+            // reads names: they do not call for the fallback.
+            let better = wants_fallback(glyphs, unmapped.saturating_sub(unknown_names))
                 .then(|| try_fallback(doc, id, number, Some(&mine), fallback, warnings))
                 .flatten();
             match better {
                 Some(fb) => (fb.text, fb.glyphs, fb.unmapped),
-                None => (text, glyphs, unmapped),
+                None => {
+                    if let Some(w) = form_text_warning(number, form_fields, free_texts) {
+                        warnings.push(w);
+                    }
+                    (text, glyphs, suspect)
+                }
             }
         }
         Err(why) => match try_fallback(doc, id, number, None, fallback, warnings) {
@@ -204,7 +225,7 @@ fn read_page(
             None => return Err(why),
         },
     };
-    let ocr = assess(&text, glyphs, unmapped, || painting(doc, id));
+    let ocr = assess(&text, glyphs, suspect, || painting(doc, id));
     let (text, _) = truncate_page(text, options.max_chars_per_page, number, warnings);
     let chars =
         u32::try_from(text.chars().filter(|c| !c.is_whitespace()).count()).unwrap_or(u32::MAX);
@@ -214,6 +235,20 @@ fn read_page(
         chars,
         ocr,
         links: page_links(doc, id),
+    })
+}
+
+/// The `form-text` warning of a page whose text includes `fields` form field values and
+/// `notes` free-text annotations: text a viewer draws over the page, not page content.
+fn form_text_warning(number: u32, fields: u32, notes: u32) -> Option<Warning> {
+    (fields + notes > 0).then(|| {
+        Warning::new(
+            "form-text",
+            format!(
+                "page {number}: the text includes {fields} form field value(s) and {notes} free-text annotation(s), drawn over the page rather than in its content"
+            ),
+            Some(number),
+        )
     })
 }
 

@@ -24,7 +24,8 @@ use std::collections::{HashMap, HashSet};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 
-use crate::quality::{TextStats, assess, is_bad};
+use crate::quality::{TextStats, assess};
+use crate::text::evidence::is_bad;
 use crate::text::layout::{RawGlyph, layout};
 use crate::text::{page_box, xobject_names};
 
@@ -140,9 +141,10 @@ pub struct Reading<'a> {
 
 impl Reading<'_> {
     /// Judged garbled by the same test the page verdict uses (painting is left out: this
-    /// compares text layers, not whether the page is a scan).
+    /// compares text layers, not whether the page is a scan), or by its shape.
     fn garbled(&self) -> bool {
         assess(self.text, self.glyphs, self.unmapped, Default::default).is_some()
+            || (self.glyphs > 0 && TextStats::of(self.text).looks_garbled())
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod extract;
 mod fallback;
+mod lazy;
 mod links;
 mod load;
 mod metadata;

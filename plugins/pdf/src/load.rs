@@ -1,6 +1,6 @@
 //! Loading: header search, lopdf's parser, a rebuilt cross-reference table when the
 //! original is broken, and encryption: the empty user password always, a caller's
-//! password when one is given (see [`load_with_password`]).
+//! password when one is given (see [`load_pages`]).
 //!
 //! lopdf decodes two kinds of stream while it parses, without a bound: cross-reference
 //! streams and object streams. Cross-reference streams are measured here first (a bomb
@@ -34,10 +34,10 @@ pub struct Loaded {
 /// Parses `bytes` into a document, opening it with the empty user password only.
 ///
 /// # Errors
-/// See [`load_with_password`].
+/// See [`load_pages`].
 #[cfg(test)]
 pub fn load(bytes: &[u8]) -> Result<Loaded, ExtractError> {
-    load_with_password(bytes, None)
+    load_pages(bytes, None, None)
 }
 
 /// Parses `bytes` into a document, opening an encrypted one with the empty user password
@@ -51,7 +51,16 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, ExtractError> {
 /// `Corrupt` when no PDF structure can be read, `Encrypted` when a password is needed and
 /// none (or a wrong one) was given, `Unsupported` for security handlers other than the
 /// standard one.
-pub fn load_with_password(bytes: &[u8], password: Option<&str>) -> Result<Loaded, ExtractError> {
+///
+/// `pages` (1-based, inclusive): only these pages are wanted. A range of an unencrypted
+/// file with a sound cross-reference table then loads only the objects the range reaches
+/// ([`crate::lazy`]); anything else loads the whole file. The range's pages, the outline,
+/// metadata and links read the same either way.
+pub fn load_pages(
+    bytes: &[u8],
+    password: Option<&str>,
+    pages: Option<(u32, u32)>,
+) -> Result<Loaded, ExtractError> {
     streams::begin_document(bytes.len());
     LOAD_BOMBS.with_borrow_mut(Vec::clear);
     if bytes.is_empty() {
@@ -72,6 +81,19 @@ pub fn load_with_password(bytes: &[u8], password: Option<&str>) -> Result<Loaded
             None,
         ));
     }
+    if let Some((first, last)) = pages
+        && password.is_none()
+        && let Some(doc) = catch_unwind(AssertUnwindSafe(|| {
+            crate::lazy::load_range(body, first, last)
+        }))
+        .ok()
+        .flatten()
+        .filter(|doc| !page_tree(doc).pages.is_empty())
+    {
+        return Ok(Loaded { doc, warnings });
+    }
+    // What the lazy attempt decoded counts again in the whole load.
+    streams::begin_document(bytes.len());
 
     // A cross-reference stream that is a bomb is not handed to lopdf at all: the repair
     // path rebuilds the table by scanning, and reads such a stream as a plain object.
@@ -192,12 +214,19 @@ fn on_object(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
     };
     if stream.dict.has_type(b"ObjStm") {
         decode_object_stream(id, stream);
-    } else if never_read(stream) {
+    } else {
+        drop_never_read(stream);
+    }
+    Some((id, Object::Null))
+}
+
+/// Drops the data of a stream the text never reads ([`never_read`]).
+pub fn drop_never_read(stream: &mut Stream) {
+    if never_read(stream) {
         stream.content = Vec::new();
         // Without a position lopdf cannot read the data again for an empty stream.
         stream.start_position = None;
     }
-    Some((id, Object::Null))
 }
 
 /// Images (and thumbnails, soft masks: images too) and embedded files: the text engine

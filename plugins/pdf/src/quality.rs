@@ -1,8 +1,17 @@
 //! Whether a page's text can be trusted, or the page should go to OCR.
+//!
+//! The verdict rests on what the fonts say about their glyphs (`crate::text`'s evidence:
+//! unmapped glyphs, maps to private-use or control codes, maps contradicting the font's
+//! encoding, letters scattered over unrelated scripts), and on what the page paints where
+//! it has no text. It never judges the text's shape: code listings, tables of identifiers
+//! and camel-case names are clean text that a shape test (vowel share, case flips inside
+//! words) took for garbage on 23 pages of a LaTeX manual.
 
 use lopdf::{Document, ObjectId};
 
 use conductor_plugin_sdk::extractor::OcrReason;
+
+use crate::text::evidence::is_bad;
 
 /// Below this many non-whitespace characters a page that paints images or many paths is
 /// taken for a scan or for text drawn as outlines (a page number or stray mark survives).
@@ -122,30 +131,31 @@ fn find_from(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .map(|at| from + at)
 }
 
-/// Decides whether a page needs OCR. `painting` is only consulted when the text is too
-/// thin to speak for itself, because decoding the content stream again costs time.
+/// Decides whether a page needs OCR from its text, its glyph count and how many of the
+/// glyphs have a Unicode value the font maps give no reason to trust (`suspect`: for our
+/// engine `PageText::suspect`, for pdf-extract's reading its unmapped glyphs). `painting`
+/// is only consulted when the text is too thin to speak for itself, because decoding the
+/// content stream again costs time.
 pub fn assess(
     text: &str,
     glyphs: u32,
-    unmapped: u32,
+    suspect: u32,
     painting: impl FnOnce() -> Painting,
 ) -> Option<OcrReason> {
-    let stats = TextStats::of(text);
+    let chars =
+        u32::try_from(text.chars().filter(|c| !c.is_whitespace()).count()).unwrap_or(u32::MAX);
     // Checked first: a page of glyphs without Unicode values has little text too, and
     // "garbled" tells the caller that the page does carry a (useless) text layer.
-    if mostly_unmapped(&stats, glyphs, unmapped) {
+    if mostly_suspect(chars, glyphs, suspect) {
         return Some(OcrReason::GarbledText);
     }
-    if glyphs == 0 || stats.chars < FEW_CHARS {
+    if glyphs == 0 || chars < FEW_CHARS {
         let p = painting();
         // A page painting nothing at all is blank: OCR would find nothing either.
         let no_text = if glyphs == 0 { p.anything() } else { p.a_lot() };
         if no_text {
             return Some(OcrReason::NoTextLayer);
         }
-    }
-    if glyphs > 0 && is_garbled(&stats) {
-        return Some(OcrReason::GarbledText);
     }
     None
 }
@@ -154,11 +164,11 @@ fn ratio(part: u32, whole: u32) -> f64 {
     f64::from(part) / f64::from(whole.max(1))
 }
 
-/// Most glyphs have no Unicode value; a minority without one is tolerated while the
-/// rest reads as plenty of text (ligature and mark glyphs often map to nothing).
-fn mostly_unmapped(s: &TextStats, glyphs: u32, unmapped: u32) -> bool {
-    let share = ratio(unmapped, glyphs);
-    unmapped >= 5 && (share > 0.5 || (share > 0.25 && s.chars < unmapped))
+/// Most glyphs are suspect; a minority is tolerated while the rest reads as plenty of
+/// text (ligature and mark glyphs often map to nothing, a symbol font to private use).
+fn mostly_suspect(chars: u32, glyphs: u32, suspect: u32) -> bool {
+    let share = ratio(suspect, glyphs);
+    suspect >= 5 && (share > 0.5 || (share > 0.25 && chars < suspect))
 }
 
 /// Character classes of a page's text, gathered in one pass.
@@ -264,6 +274,17 @@ impl TextStats {
     }
 }
 
+impl TextStats {
+    /// Whether text reads as garbage by its shape: many bad characters, Latin without
+    /// vowels or with case flipping inside words (a font map that shifts codes, glyph ids
+    /// read as characters). Not the page verdict, which never judges shape: pdf-extract's
+    /// reading must pass this too, because its Unicode for codes our engine could not map
+    /// is a guess with no font-map evidence behind it.
+    pub fn looks_garbled(&self) -> bool {
+        is_garbled(self)
+    }
+}
+
 fn is_garbled(s: &TextStats) -> bool {
     if s.chars >= 5 && ratio(s.bad, s.chars) > 0.2 {
         return true;
@@ -274,17 +295,6 @@ fn is_garbled(s: &TextStats) -> bool {
         return true;
     }
     s.words >= 3 && ratio(s.odd_case_words, s.words) > 0.34
-}
-
-/// Characters that never appear in real extracted text.
-pub fn is_bad(c: char) -> bool {
-    let u = u32::from(c);
-    c == '\u{FFFD}'
-        || (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        || (0xE000..=0xF8FF).contains(&u)
-        || u >= 0xF0000
-        || (0xFDD0..=0xFDEF).contains(&u)
-        || (u & 0xFFFE) == 0xFFFE
 }
 
 /// The base letter of a Latin letter (ASCII or a common accented form), lower-cased.
@@ -332,13 +342,7 @@ mod tests {
     }
 
     #[test]
-    fn shifted_glyph_ids_are_garbled() {
-        let text = "3HQČåQtSURVWĜHGN\\QD~þWHFK";
-        assert_eq!(assess(text, 25, 0, NONE), Some(OcrReason::GarbledText));
-    }
-
-    #[test]
-    fn unmapped_and_private_use_are_garbled() {
+    fn suspect_glyphs_make_a_page_garbled() {
         assert_eq!(
             assess("abc def ghi jkl", 40, 30, NONE),
             Some(OcrReason::GarbledText)
@@ -347,7 +351,155 @@ mod tests {
         // Arabic whose mark glyphs map to nothing: the rest is plenty of text.
         assert_eq!(assess("حَبيبي habibi حَبيبي", 13, 6, NONE), None);
         let pua = "\u{E001}\u{E002}\u{E003} \u{E004}\u{E005}\u{E006} ok";
-        assert_eq!(assess(pua, 8, 0, NONE), Some(OcrReason::GarbledText));
+        assert_eq!(assess(pua, 8, 6, NONE), Some(OcrReason::GarbledText));
+    }
+
+    /// Text shape is no evidence: pages of camel-case code and of vowel-less tables whose
+    /// fonts map every glyph are clean (both were once judged garbled by their shape).
+    #[test]
+    fn odd_looking_text_from_sound_fonts_is_clean() {
+        for text in [
+            "intExpr '*' doubleExpr { $$ = exec('*', d($1), $3); } doubleExpr: intExpr",
+            "getValue setValue toString hashCode isEmpty addAll removeIf forEach",
+            "RPV CC HR TBD PDF XML HTTP SQL CSS PHP NYC DC BLVD ST RD",
+            "0x7ffd 0x1f3c RDX RCX RSP RBP XMM0 XMM1 mov lea cmp jnz",
+        ] {
+            let n = u32::try_from(text.chars().count()).unwrap_or(0);
+            assert_eq!(assess(text, n, 0, NONE), None, "{text}");
+        }
+        // The same shapes with their fonts' maps untrusted are garbled.
+        assert_eq!(
+            assess("RPV CC HR TBD PDF XML", 21, 18, NONE),
+            Some(OcrReason::GarbledText)
+        );
+    }
+
+    /// The verdict on a whole generated page: Helvetica (WinAnsi) drawing `content`, with a
+    /// ToUnicode map of `pairs` when there are any.
+    fn verdict(content: &[u8], pairs: &[(u8, &str)]) -> (String, Option<OcrReason>) {
+        use lopdf::dictionary;
+        let (mut doc, page) = crate::testutil::one_page(
+            content,
+            dictionary! {
+                "Type" => "Font",
+                "Subtype" => "Type1",
+                "BaseFont" => "Helvetica",
+                "Encoding" => "WinAnsiEncoding",
+            },
+        );
+        if !pairs.is_empty() {
+            crate::testutil::set_to_unicode(&mut doc, pairs);
+        }
+        let bytes = crate::testutil::save(doc, page);
+        match crate::extract_document(&bytes, &crate::Options::default()) {
+            Ok(d) => (d.pages[0].text.clone(), d.pages[0].ocr),
+            Err(e) => (format!("{e:?}"), Some(OcrReason::NoTextLayer)),
+        }
+    }
+
+    /// A code listing and a table of abbreviations, as the LaTeX manual's false verdicts
+    /// had them: every glyph mapped by the font's encoding, so clean.
+    #[test]
+    fn code_listing_and_table_pages_are_clean() {
+        let (text, ocr) = verdict(
+            b"BT /F1 10 Tf 72 700 Td (intExpr '*' doubleExpr) Tj 0 -12 Td \
+              ({ $$ = exec\\('*', d\\($1\\), $3\\); }) Tj 0 -12 Td \
+              (doubleExpr: intExpr | getValue toString hashCode) Tj 0 -12 Td \
+              (RPV CC HR TBD XML HTTP SQL CSS PHP NYC BLVD) Tj ET",
+            &[],
+        );
+        assert_eq!(
+            text,
+            "intExpr '*' doubleExpr\n{ $$ = exec('*', d($1), $3); }\n\
+             doubleExpr: intExpr | getValue toString hashCode\n\
+             RPV CC HR TBD XML HTTP SQL CSS PHP NYC BLVD"
+        );
+        assert_eq!(ocr, None);
+    }
+
+    const LINE: &[u8] = b"BT /F1 12 Tf 72 700 Td (The council approved the budget) Tj ET";
+
+    /// Latin letters mapped by ToUnicode to each of `targets` in turn.
+    fn letters_to(targets: &[&'static str]) -> Vec<(u8, &'static str)> {
+        (b'A'..=b'Z')
+            .chain(b'a'..=b'z')
+            .zip(targets.iter().cycle())
+            .map(|(code, t)| (code, *t))
+            .collect()
+    }
+
+    #[test]
+    fn maps_to_private_use_or_controls_are_garbled() {
+        let (text, ocr) = verdict(LINE, &letters_to(&["\u{E000}", "\u{E01A}", "\u{F8FF}"]));
+        assert!(text.contains('\u{E000}'), "{text:?}");
+        assert_eq!(ocr, Some(OcrReason::GarbledText));
+        // Control characters vanish from the text; the glyphs still count.
+        let (text, ocr) = verdict(LINE, &letters_to(&["\u{1}", "\u{2}", "\u{1F}"]));
+        assert_eq!(text.trim(), "");
+        assert_eq!(ocr, Some(OcrReason::GarbledText));
+    }
+
+    /// WinAnsi says the codes are Latin letters; the ToUnicode map says ideographs. The
+    /// text "looks" like Chinese, but the font contradicts itself.
+    #[test]
+    fn latin_glyphs_mapped_to_random_cjk_are_garbled() {
+        let (text, ocr) = verdict(
+            LINE,
+            &letters_to(&["\u{9F98}", "\u{4E2D}", "\u{7E41}", "\u{5B57}"]),
+        );
+        assert!(text.contains('\u{4E2D}'), "{text:?}");
+        assert_eq!(ocr, Some(OcrReason::GarbledText));
+    }
+
+    /// Letters of one font scattered over Han, Arabic, Cyrillic and Devanagari.
+    #[test]
+    fn a_font_scattered_over_scripts_is_garbled() {
+        let (text, ocr) = verdict(
+            b"BT /F1 12 Tf 72 700 Td (\\200\\201\\202\\203\\204\\205\\206\\207\\210\\211\\212\\213) Tj ET",
+            &[
+                (0x80, "\u{4E2D}"),
+                (0x81, "\u{0645}"),
+                (0x82, "\u{0416}"),
+                (0x83, "\u{0915}"),
+                (0x84, "\u{5B57}"),
+                (0x85, "\u{0631}"),
+                (0x86, "\u{0414}"),
+                (0x87, "\u{0916}"),
+                (0x88, "\u{7E41}"),
+                (0x89, "\u{062D}"),
+                (0x8A, "\u{0411}"),
+                (0x8B, "\u{0917}"),
+            ],
+        );
+        assert_eq!(
+            text.chars().filter(|c| !c.is_whitespace()).count(),
+            12,
+            "{text:?}"
+        );
+        assert_eq!(ocr, Some(OcrReason::GarbledText));
+    }
+
+    /// A map that agrees with the encoding, and CJK from codes the encoding does not name
+    /// as letters, are trusted.
+    #[test]
+    fn sound_maps_are_clean() {
+        let (text, ocr) = verdict(LINE, &letters_to(&["A"])[..0]);
+        assert_eq!(
+            (text.as_str(), ocr),
+            ("The council approved the budget", None)
+        );
+        let (text, ocr) = verdict(
+            b"BT /F1 12 Tf 72 700 Td (\\200\\201\\202\\203\\204\\205 Tokyo) Tj ET",
+            &[
+                (0x80, "\u{65E5}"),
+                (0x81, "\u{672C}"),
+                (0x82, "\u{8A9E}"),
+                (0x83, "\u{30C6}"),
+                (0x84, "\u{30B9}"),
+                (0x85, "\u{30C8}"),
+            ],
+        );
+        assert_eq!((text.as_str(), ocr), ("日本語テスト Tokyo", None));
     }
 
     #[test]
@@ -392,7 +544,7 @@ mod tests {
         let all: String = (0u8..=127).map(char::from).collect();
         for text in [
             all.as_str(),
-            "McDonald iPhone PowerPoint abc DEF gHi\x0b\x1c\x7f x",
+            "McDonald iPhone PowerPoint abc DEF gHi\x0b\x1c\x7f x \u{E000}",
             "Łódź ascii MIXED wOrd",
         ] {
             assert_eq!(

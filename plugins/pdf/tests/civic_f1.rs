@@ -26,8 +26,8 @@ const TYPESET_MIN_F1: f64 = 0.999;
 const TYPESET_FLOORS: [(&str, f64, &str); 2] = [
     (
         "txfontsdoc.pdf",
-        0.92,
-        "glyph charts: pdftotext composes base + accent (Ă for A˘) and maps math fonts' codes to ASCII; measured 0.9217",
+        0.93,
+        "glyph charts: pdftotext composes base + accent (Ă for A˘) and maps math fonts' codes to ASCII; measured 0.9318 (0.9217 before glyph names outside the AGL resolved)",
     ),
     (
         "docbook-xsl-reference.pdf",

@@ -442,3 +442,23 @@ fn helloworld_bad_is_recovered() {
         all_text(&doc)
     );
 }
+
+/// Composite fonts with a predefined CMap and no ToUnicode map: the text comes from the
+/// built-in CMaps and Adobe CID -> Unicode tables (as `pdftotext` gives it with poppler-data).
+#[test]
+fn predefined_cjk_cmaps_read_without_to_unicode() {
+    for (name, expected) in [
+        (
+            "pdf-edge/pdfjs__90ms_rksj_h_sample.pdf",
+            "Hello ASCII\n日本語テスト",
+        ),
+        (
+            "pdf-edge/pdfjs__issue2128r.pdf",
+            "浅谈校长的魅力\n山西省闻喜县诚镇初中 李新录",
+        ),
+    ] {
+        let Some(doc) = ok(name) else { return };
+        assert_eq!(all_text(&doc).trim(), expected, "{name}");
+        assert_eq!(doc.pages[0].ocr, None, "{name}");
+    }
+}

@@ -286,6 +286,18 @@ impl CMap {
         self.ranges[..idx].iter().rev().find(|r| code <= r.hi)
     }
 
+    /// Every code -> CID entry, for the table generator (`tables_gen.rs`).
+    #[cfg(test)]
+    pub fn cid_entries(&self) -> Vec<(u32, u32)> {
+        let mut out: Vec<(u32, u32)> = self.cids.iter().map(|(&c, &cid)| (c, cid)).collect();
+        for r in &self.ranges {
+            if let RangeTarget::Cid(base) = r.target {
+                out.extend((r.lo..=r.hi).map(|c| (c, base.saturating_add(c - r.lo))));
+            }
+        }
+        out
+    }
+
     /// True when the map holds no code -> Unicode entry at all.
     pub fn has_unicode(&self) -> bool {
         !self.unicode.is_empty()

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::encoding::Names;
+use super::evidence::{Evidence, encoding_claims};
 use super::fonts::{Font, as_f64, dict_get, resolve};
 use super::layout::RawGlyph;
 use super::lexer::{Lexer, Operand};
@@ -83,6 +84,8 @@ enum FontKey {
 #[derive(Default)]
 pub struct TextCache {
     fonts: foldhash::HashMap<FontKey, Rc<Font>>,
+    /// Each font's [`encoding_claims`], for the OCR verdict's evidence.
+    claims: foldhash::HashMap<FontKey, Claims>,
     names: Names,
     forms: foldhash::HashMap<ObjectId, Rc<[u8]>>,
     form_bytes: usize,
@@ -104,6 +107,9 @@ impl TextCache {
     }
 }
 
+/// The Latin letters a simple font's encoding names explicitly, by code.
+type Claims = Option<Rc<[u8; 256]>>;
+
 pub struct Interpreter<'a> {
     doc: &'a Document,
     pub cache: TextCache,
@@ -115,6 +121,14 @@ pub struct Interpreter<'a> {
     pub glyphs: Vec<RawGlyph>,
     pub glyph_count: u32,
     pub unmapped: u32,
+    /// Font-map evidence on the glyphs drawn, per font.
+    pub evidence: Evidence,
+    /// The claims of the fonts met on this page, by the font's address.
+    claims: foldhash::HashMap<usize, Claims>,
+    /// The last font shown with and its claims, looked up once per change of font.
+    last_claims: (usize, Claims),
+    /// Of `unmapped`, glyphs whose font names them with a name no glyph list knows.
+    pub unknown_names: u32,
     pub warnings: Vec<String>,
     warned: HashSet<String>,
 }
@@ -151,6 +165,10 @@ impl<'a> Interpreter<'a> {
             glyphs,
             glyph_count: 0,
             unmapped: 0,
+            evidence: Evidence::default(),
+            claims: foldhash::HashMap::default(),
+            last_claims: (0, None),
+            unknown_names: 0,
             warnings: Vec::new(),
             warned: HashSet::new(),
         }
@@ -319,8 +337,11 @@ impl<'a> Interpreter<'a> {
             };
             let font = Rc::new(Font::load(doc, dict, &mut self.cache.names));
             self.cache.fonts.insert(key, Rc::clone(&font));
+            self.cache.claims.insert(key, encoding_claims(doc, dict));
             font
         };
+        let claims = self.cache.claims.get(&key).cloned().flatten();
+        self.claims.insert(Rc::as_ptr(&font) as usize, claims);
         for w in &font.warnings {
             self.warn(w.clone());
         }
@@ -422,12 +443,23 @@ impl<'a> Interpreter<'a> {
         font.codes(bytes, &mut codes);
         let fs = gs.font_size;
         let th = gs.h_scale;
+        let address = Rc::as_ptr(&font) as usize;
+        if self.last_claims.0 != address {
+            self.last_claims = (address, self.claims.get(&address).cloned().flatten());
+        }
+        let claims = self.last_claims.1.clone();
+        let mut tally = self.evidence.take(address);
+        tally.shown(codes.len());
         for &(code, len) in &codes {
             let w = font.width(code);
             let text = font.text(code);
+            tally.glyph(claims.as_deref(), code, text.as_deref());
             self.glyph_count = self.glyph_count.saturating_add(1);
             if text.is_none() {
                 self.unmapped = self.unmapped.saturating_add(1);
+                if font.unknown_name(code) {
+                    self.unknown_names = self.unknown_names.saturating_add(1);
+                }
             }
             let word_space = if len == 1 && code == 32 {
                 gs.word_spacing
@@ -452,6 +484,7 @@ impl<'a> Interpreter<'a> {
                 *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], tm);
             }
         }
+        self.evidence.put(address, tally);
         self.codes = codes;
     }
 

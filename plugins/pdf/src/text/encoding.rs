@@ -89,7 +89,7 @@ impl Names {
         }
         match self.agl(doc, part) {
             Some(c) => Some(c.to_string()),
-            None => tex_name(part),
+            None => tex_name(part).or_else(|| extra_glyph(part)),
         }
     }
 
@@ -171,6 +171,16 @@ fn tex_name(part: &[u8]) -> Option<String> {
     Some(s.to_string())
 }
 
+/// A name from TeX fonts, font editors or PDFBox's list that the Adobe Glyph List lacks
+/// (`parenleftbig`, `summationdisplay`): see [`super::glyphlist`].
+fn extra_glyph(part: &[u8]) -> Option<String> {
+    let table = super::glyphlist::EXTRA_GLYPHS;
+    table
+        .binary_search_by(|(name, _)| name.as_bytes().cmp(part))
+        .ok()
+        .map(|i| table[i].1.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,8 +197,22 @@ mod tests {
         assert_eq!(g("u1F600").as_deref(), Some("\u{1F600}"));
         assert_eq!(g("f_f_i").as_deref(), Some("ffi"));
         assert_eq!(g("a.sc").as_deref(), Some("a"));
+        // TeX names outside the glyph list, from the extra table.
+        assert_eq!(g("parenleftbig").as_deref(), Some("("));
+        assert_eq!(g("summationdisplay").as_deref(), Some("\u{2211}"));
         assert_eq!(g("g123"), None);
         assert_eq!(g(".notdef"), None);
+    }
+
+    #[test]
+    fn extra_glyph_table_is_sorted_for_binary_search() {
+        let table = super::super::glyphlist::EXTRA_GLYPHS;
+        assert!(table.len() > 300);
+        assert!(
+            table
+                .windows(2)
+                .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes())
+        );
     }
 
     #[test]

@@ -5,8 +5,10 @@ use std::rc::Rc;
 
 use lopdf::{Dictionary, Document, Object};
 
+use super::cid::{CidToUnicode, PredefinedCMap, ordering_index};
 use super::cmap::{CMap, Codespace, split_codes};
 use super::encoding::{CodeTable, Names};
+use super::std14::StdWidths;
 
 /// Widths entries kept for a CID font (`/W`), so a hostile array cannot allocate without bound.
 const MAX_CID_WIDTHS: usize = 100_000;
@@ -63,8 +65,11 @@ enum CidEncoding {
     Identity,
     /// Predefined `Uni*-UCS2-*` / `Uni*-UTF16-*`: the code is UTF-16.
     Ucs2,
-    /// An embedded CMap, or a predefined one we know only the codespace of.
-    Map(CMap),
+    /// Any other predefined CMap (`90ms-RKSJ-H`, `GBK-EUC-H`, ...).
+    Predefined(Rc<PredefinedCMap>),
+    /// An embedded CMap, over the predefined one it names with `usecmap` (if the engine
+    /// knows it), or an empty map for a predefined name the engine does not know.
+    Map(CMap, Option<Rc<PredefinedCMap>>),
 }
 
 pub struct Font {
@@ -73,9 +78,19 @@ pub struct Font {
     codespaces: Vec<Codespace>,
     cid_encoding: CidEncoding,
     to_unicode: Option<CMap>,
+    /// Index into `cid::ORDERINGS` of the Adobe collection the CIDs belong to.
+    ordering: Option<usize>,
+    /// The collection's CID -> Unicode table, for a composite font without ToUnicode.
+    cid_text: Option<Rc<CidToUnicode>>,
+    /// Unicode -> CID of the collection, for the widths of a `Uni*` encoded font.
+    unicode_cids: foldhash::HashMap<u32, u32>,
     /// Unicode of one-byte codes from the font's encoding (simple fonts), shared with
     /// every glyph drawn from it.
     simple_text: Vec<Option<Rc<str>>>,
+    /// One-byte codes that the font's encoding names with a glyph name no list resolves
+    /// (`born`, `intersectmultidisplay`): the names are all there is, so no other engine
+    /// that reads names can map them either.
+    unknown_names: [u64; 4],
     /// Advance widths of one-byte codes in text space per unit of font size.
     simple_widths: Vec<f64>,
     cid_widths: foldhash::HashMap<u32, f64>,
@@ -106,7 +121,11 @@ impl Font {
             codespaces: Vec::new(),
             cid_encoding: CidEncoding::Identity,
             to_unicode: None,
+            ordering: None,
+            cid_text: None,
+            unicode_cids: foldhash::HashMap::default(),
             simple_text: Vec::new(),
+            unknown_names: [0; 4],
             simple_widths: Vec::new(),
             cid_widths: foldhash::HashMap::default(),
             default_width: 1.0,
@@ -170,14 +189,19 @@ impl Font {
                     .and_then(|o| stream_bytes(doc, o))
                     .map(|d| CMap::parse(&d))
                     .unwrap_or_default();
-                self.vertical = cmap.vertical;
                 if let Some(used) = cmap.use_cmap.clone() {
                     self.predefined_cmap(&used);
                 }
+                // Vertical when either says so (a `-V` map used without `/WMode 1`).
+                self.vertical |= cmap.vertical;
                 if !cmap.codespaces.is_empty() {
                     self.codespaces.clone_from(&cmap.codespaces);
                 }
-                self.cid_encoding = CidEncoding::Map(cmap);
+                let used = match std::mem::replace(&mut self.cid_encoding, CidEncoding::Identity) {
+                    CidEncoding::Predefined(map) => Some(map),
+                    _ => None,
+                };
+                self.cid_encoding = CidEncoding::Map(cmap, used);
             }
             _ => {
                 self.warnings.push(format!(
@@ -202,6 +226,36 @@ impl Font {
         }
         if let Object::Array(w) = dict_get(doc, cid_font, b"W") {
             self.load_cid_widths(doc, w);
+        }
+        self.load_cid_text(doc, cid_font);
+    }
+
+    /// Without a ToUnicode map, a CID of an Adobe collection (named by the descendant's
+    /// `CIDSystemInfo`, or else by the predefined CMap) reads through the collection's
+    /// CID -> Unicode table, as in pdf.js and poppler. A `Uni*` encoding needs no table
+    /// for its text, only for its widths.
+    fn load_cid_text(&mut self, doc: &Document, cid_font: &Dictionary) {
+        if let Object::Dictionary(info) = dict_get(doc, cid_font, b"CIDSystemInfo") {
+            let field = |key: &[u8]| match dict_get(doc, info, key) {
+                Object::String(s, _) => s.clone(),
+                Object::Name(n) => n.clone(),
+                _ => Vec::new(),
+            };
+            if let Some(i) = ordering_index(&field(b"Registry"), &field(b"Ordering")) {
+                self.ordering = Some(i);
+            }
+        }
+        let Some(ordering) = self.ordering else {
+            return;
+        };
+        if matches!(self.cid_encoding, CidEncoding::Ucs2) {
+            if !self.cid_widths.is_empty()
+                && let Some(table) = CidToUnicode::load(ordering)
+            {
+                self.unicode_cids = table.inverse();
+            }
+        } else if self.to_unicode.is_none() {
+            self.cid_text = CidToUnicode::load(ordering);
         }
     }
 
@@ -255,26 +309,15 @@ impl Font {
         if name.starts_with(b"Identity") {
             self.codespaces = vec![space(2, &[0, 0], &[0xff, 0xff])];
             self.cid_encoding = CidEncoding::Identity;
-        } else if name.starts_with(b"Uni")
-            && (name.windows(4).any(|w| w == b"UCS2" || w == b"TF16"))
-        {
-            self.codespaces = vec![space(2, &[0, 0], &[0xff, 0xff])];
-            self.cid_encoding = CidEncoding::Ucs2;
-        } else if name.windows(4).any(|w| w == b"RKSJ") {
-            self.codespaces = vec![
-                space(1, &[0], &[0x80]),
-                space(1, &[0xa0], &[0xdf]),
-                space(1, &[0xfd], &[0xff]),
-                space(2, &[0x81, 0x40], &[0x9f, 0xfc]),
-                space(2, &[0xe0, 0x40], &[0xfc, 0xfc]),
-            ];
-            self.cid_encoding = CidEncoding::Map(CMap::default());
-        } else if name.windows(3).any(|w| w == b"EUC" || w == b"GBK") {
-            self.codespaces = vec![
-                space(1, &[0], &[0x80]),
-                space(2, &[0x81, 0x40], &[0xfe, 0xfe]),
-            ];
-            self.cid_encoding = CidEncoding::Map(CMap::default());
+        } else if let Some(map) = PredefinedCMap::load(name) {
+            self.codespaces.clone_from(&map.codespaces);
+            self.vertical = map.vertical;
+            self.ordering = Some(map.ordering);
+            self.cid_encoding = if map.unicode_codes {
+                CidEncoding::Ucs2
+            } else {
+                CidEncoding::Predefined(map)
+            };
         } else {
             self.warnings.push(format!(
                 "font {}: unsupported predefined CMap {}",
@@ -282,7 +325,7 @@ impl Font {
                 String::from_utf8_lossy(name)
             ));
             self.codespaces = vec![space(2, &[0, 0], &[0xff, 0xff])];
-            self.cid_encoding = CidEncoding::Map(CMap::default());
+            self.cid_encoding = CidEncoding::Map(CMap::default(), None);
         }
     }
 
@@ -336,14 +379,17 @@ impl Font {
             });
         let mut text: Vec<Option<String>> =
             table.iter().map(|c| c.map(|c| c.to_string())).collect();
+        let mut unknown = [false; 256];
         if base_name.is_none()
             && let Some(builtin) = descriptor.and_then(|d| type1_builtin_encoding(doc, d))
         {
             // The font program's own encoding stands in for the missing base encoding
             // (TeX fonts put ligatures and dotless letters at codes below 32 this way).
             for (code, name) in builtin {
-                if let Some(t) = names.glyph(doc, &name) {
-                    text[usize::from(code)] = Some(t);
+                match names.glyph(doc, &name) {
+                    Some(t) => text[usize::from(code)] = Some(t),
+                    None if text[usize::from(code)].is_none() => unknown[usize::from(code)] = true,
+                    None => {}
                 }
             }
         }
@@ -364,12 +410,22 @@ impl Font {
                                 // not the character; poppler falls back to the code.
                                 t = type3_fallback(n, code);
                             }
+                            unknown[code] = t.is_none();
                             text[code] = t;
                         }
                         code = code.saturating_add(1);
                     }
                     _ => {}
                 }
+            }
+        }
+        for (code, _) in unknown.iter().enumerate().filter(|(_, u)| **u) {
+            // A name no list knows reads as the code itself where that is a printable
+            // Latin-1 character: poppler's pass-through for unknown names (what pdftotext
+            // prints, and pdf-extract too). The rest are counted apart (`unknown_name`).
+            match u8::try_from(code).ok().map(char::from) {
+                Some(c) if !c.is_control() => text[code] = Some(c.to_string()),
+                _ => self.unknown_names[code / 64] |= 1 << (code % 64),
             }
         }
         self.simple_text = text.into_iter().map(|t| t.map(Rc::from)).collect();
@@ -405,8 +461,13 @@ impl Font {
             }
         }
         let have_widths = widths.iter().any(Option::is_some);
-        // Decided once for the font, not per code.
-        let standard = Standard::of(&std_name);
+        // A font without /Widths (the standard 14 may leave them out) is measured with the
+        // AFM widths of the standard font it is or resembles, looked up once for the font.
+        let standard = if have_widths {
+            None
+        } else {
+            StdWidths::for_font(&self.name)
+        };
         self.simple_widths = (0..256usize)
             .map(|code| {
                 widths[code]
@@ -414,11 +475,12 @@ impl Font {
                     .filter(|_| have_widths)
                     .unwrap_or_else(|| {
                         #[allow(clippy::cast_possible_truncation)]
-                        let ch = self.simple_text[code]
+                        let code = code as u8;
+                        let ch = self.simple_text[usize::from(code)]
                             .as_deref()
                             .and_then(|s| s.chars().next())
-                            .unwrap_or(char::from(code as u8));
-                        standard_width(standard, ch)
+                            .unwrap_or(char::from(code));
+                        standard.as_ref().map_or(0.5, |s| s.width(code, Some(ch)))
                     })
             })
             .collect();
@@ -436,8 +498,15 @@ impl Font {
 
     fn cid(&self, code: u32) -> u32 {
         match &self.cid_encoding {
-            CidEncoding::Identity | CidEncoding::Ucs2 => code,
-            CidEncoding::Map(m) => m.cid(code).unwrap_or(0),
+            CidEncoding::Identity => code,
+            CidEncoding::Ucs2 => utf16_code_char(code)
+                .and_then(|c| self.unicode_cids.get(&u32::from(c)).copied())
+                .unwrap_or(0),
+            CidEncoding::Predefined(m) => m.cid(code).unwrap_or(0),
+            CidEncoding::Map(m, used) => m
+                .cid(code)
+                .or_else(|| used.as_ref().and_then(|u| u.cid(code)))
+                .unwrap_or(0),
         }
     }
 
@@ -445,7 +514,7 @@ impl Font {
     pub fn width(&self, code: u32) -> f64 {
         match self.kind {
             Kind::Composite => {
-                if matches!(self.cid_encoding, CidEncoding::Ucs2) {
+                if matches!(self.cid_encoding, CidEncoding::Ucs2) && self.unicode_cids.is_empty() {
                     return self.default_width;
                 }
                 let cid = self.cid(code);
@@ -462,6 +531,14 @@ impl Font {
         }
     }
 
+    /// Whether the encoding names `code`'s glyph with a name that no glyph list knows
+    /// (see `unknown_names`); meaningful where [`Font::text`] gives `None`.
+    pub fn unknown_name(&self, code: u32) -> bool {
+        self.kind != Kind::Composite
+            && code < 256
+            && self.unknown_names[(code / 64) as usize] & (1 << (code % 64)) != 0
+    }
+
     /// Unicode text of `code`, or `None` when it cannot be determined.
     pub fn text(&self, code: u32) -> Option<Rc<str>> {
         if let Some(s) = self.to_unicode.as_ref().and_then(|m| m.unicode(code)) {
@@ -469,8 +546,8 @@ impl Font {
         }
         match self.kind {
             Kind::Composite => match self.cid_encoding {
-                CidEncoding::Ucs2 => char::from_u32(code).map(|c| Rc::from(c.to_string())),
-                _ => None,
+                CidEncoding::Ucs2 => utf16_code_char(code).map(|c| Rc::from(c.to_string())),
+                _ => self.cid_text.as_ref().and_then(|t| t.text(self.cid(code))),
             },
             Kind::Simple | Kind::Type3 => self.simple_text.get(code as usize).cloned().flatten(),
         }
@@ -546,63 +623,15 @@ fn type1_builtin_encoding(doc: &Document, descriptor: &Dictionary) -> Option<Vec
     (!out.is_empty()).then_some(out)
 }
 
-/// Approximate advance widths (per unit of font size) of the standard fonts, for the rare
-/// simple font that has no /Widths: a spacing estimate only needs to be close.
-/// Which standard font's widths stand in for a font's missing ones, from its name.
-#[derive(Clone, Copy)]
-enum Standard {
-    Courier,
-    Times,
-    Helvetica,
-}
-
-impl Standard {
-    fn of(name: &str) -> Self {
-        let lower = name.to_ascii_lowercase();
-        if lower.contains("courier") || lower.contains("mono") {
-            Self::Courier
-        } else if lower.contains("times") || lower.contains("serif") && !lower.contains("sans") {
-            Self::Times
-        } else {
-            Self::Helvetica
-        }
+/// The character a `Uni*-UCS2`/`Uni*-UTF16` code spells: one UTF-16 unit, or a surrogate
+/// pair as a four-byte code.
+fn utf16_code_char(code: u32) -> Option<char> {
+    if code > 0xffff {
+        #[allow(clippy::cast_possible_truncation)]
+        let units = [(code >> 16) as u16, code as u16];
+        return char::decode_utf16(units).next()?.ok();
     }
-}
-
-/// The width of `ch` in the standard font `standard` (see [`Standard::of`]), per unit of
-/// font size.
-fn standard_width(standard: Standard, ch: char) -> f64 {
-    if matches!(standard, Standard::Courier) {
-        return 0.6;
-    }
-    let w = if matches!(standard, Standard::Times) {
-        match ch {
-            ' ' => 250,
-            'i' | 'j' | 'l' | 't' | '.' | ',' | ':' | ';' | '\'' => 278,
-            'f' | 'r' | 'I' | '(' | ')' | '-' | '!' => 333,
-            's' => 389,
-            'a' | 'c' | 'e' | 'z' => 444,
-            'm' | 'M' => 889,
-            'w' => 722,
-            'W' => 944,
-            'A'..='Z' => 700,
-            _ => 500,
-        }
-    } else {
-        match ch {
-            ' ' | 'f' | 't' | 'I' | '.' | ',' | ':' | ';' | '!' | '/' => 278,
-            'i' | 'j' | 'l' | '\'' => 222,
-            'r' | '(' | ')' | '-' => 333,
-            'c' | 'k' | 's' | 'v' | 'x' | 'y' | 'z' => 500,
-            'm' | 'M' => 833,
-            'w' | 'C' | 'D' | 'H' | 'N' | 'R' | 'U' => 722,
-            'W' => 944,
-            'G' | 'O' | 'Q' => 778,
-            'A'..='Z' => 667,
-            _ => 556,
-        }
-    };
-    f64::from(w) / 1000.0
+    char::from_u32(code)
 }
 
 #[cfg(test)]
@@ -639,6 +668,41 @@ mod tests {
         assert_eq!(f.text(67).as_deref(), Some("C"));
         assert_eq!(f.text(0x93).as_deref(), Some("\u{201C}"));
         assert!((f.width(65) - 0.6).abs() < 1e-9);
+    }
+
+    /// TeX fonts name their glyphs with names outside the Adobe Glyph List: the extra
+    /// list resolves the known ones; an unknown name reads as its code where that is
+    /// printable (as pdftotext reads it) and is counted apart where it is not.
+    #[test]
+    fn tex_glyph_names_and_unknown_names() {
+        let doc = Document::new();
+        let mut enc = Dictionary::new();
+        enc.set(
+            "Differences",
+            Object::Array(vec![
+                Object::Integer(1),
+                name("parenleftbig"),
+                name("born"),
+                Object::Integer(65),
+                name("intersectmultidisplay"),
+                name("summationdisplay"),
+                name("B"),
+            ]),
+        );
+        let mut font = Dictionary::new();
+        font.set("Subtype", name("Type1"));
+        font.set("BaseFont", name("ABCDEF+txexa"));
+        font.set("Encoding", Object::Dictionary(enc));
+        let f = Font::load(&doc, &font, &mut Names::default());
+        assert_eq!(f.text(1).as_deref(), Some("("));
+        assert_eq!(f.text(2), None);
+        assert!(f.unknown_name(2));
+        assert_eq!(f.text(65).as_deref(), Some("A"));
+        assert!(!f.unknown_name(65));
+        assert_eq!(f.text(66).as_deref(), Some("\u{2211}"));
+        assert_eq!(f.text(67).as_deref(), Some("B"));
+        // A code the encoding does not name is no unknown name.
+        assert!(!f.unknown_name(3));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use std::rc::Rc;
 
+use super::bidi::{self, Marks};
+
 /// A glyph as the interpreter saw it, in default user space.
 pub struct RawGlyph {
     /// Unicode text; `None` (or empty) when it could not be determined. Shared with the
@@ -119,8 +121,8 @@ fn is_space(text: &str) -> bool {
 }
 
 /// Appends `text` minus control characters, with ligatures spelled out; returns the
-/// number of characters appended.
-fn push_clean(out: &mut String, text: &str) -> usize {
+/// number of characters appended. Right-to-left text is noted in `marks`.
+fn push_clean(out: &mut String, text: &str, marks: &mut Marks) -> usize {
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         // Printable ASCII (nearly every glyph) passes through unchanged.
         out.push_str(text);
@@ -140,6 +142,7 @@ fn push_clean(out: &mut String, text: &str) -> usize {
             c => out.push(c),
         }
     }
+    marks.note(out, before, out.len());
     out[before..].chars().count()
 }
 
@@ -147,8 +150,12 @@ fn push_clean(out: &mut String, text: &str) -> usize {
 /// space; glyphs entirely outside it are dropped, as `pdftotext` drops them.
 pub fn layout(glyphs: &[RawGlyph], page_box: (f64, f64, f64, f64)) -> String {
     let mut arena = String::new();
-    let words = dedup(build_words(glyphs, page_box, &mut arena), &arena);
-    build_lines(words, &arena)
+    let mut marks = Marks::default();
+    let words = dedup(
+        build_words(glyphs, page_box, &mut arena, &mut marks),
+        &arena,
+    );
+    build_lines(words, &arena, &marks)
 }
 
 fn outside(g: &RawGlyph, (x0, y0, x1, y1): (f64, f64, f64, f64)) -> bool {
@@ -168,6 +175,7 @@ fn build_words(
     glyphs: &[RawGlyph],
     page_box: (f64, f64, f64, f64),
     arena: &mut String,
+    marks: &mut Marks,
 ) -> Vec<Word> {
     let mut words: Vec<Word> = Vec::new();
     let mut current: Option<Word> = None;
@@ -211,14 +219,14 @@ fn build_words(
         }
         match current.as_mut() {
             Some(w) => {
-                w.chars += push_clean(arena, text);
+                w.chars += push_clean(arena, text, marks);
                 w.end = arena.len();
                 w.u1 = w.u1.max(p.u1);
                 w.last_u0 = p.u0;
             }
             None => {
                 let start = arena.len();
-                let chars = push_clean(arena, text);
+                let chars = push_clean(arena, text, marks);
                 current = Some(Word {
                     start,
                     end: arena.len(),
@@ -303,7 +311,7 @@ struct Fragment {
 
 /// The page text: words grouped into lines, lines split into fragments at column gaps,
 /// hyphenated words joined, all spelled into one string.
-fn build_lines(mut words: Vec<Word>, arena: &str) -> String {
+fn build_lines(mut words: Vec<Word>, arena: &str, marks: &Marks) -> String {
     // Rotations in order of how much text they hold, the page's main direction first.
     let mut per_rot = [0usize; 4];
     for w in &words {
@@ -386,7 +394,7 @@ fn build_lines(mut words: Vec<Word>, arena: &str) -> String {
         let above = i.checked_sub(1).and_then(near);
         let below = near(i + 1);
         let start = frags.len();
-        fragments(line, above, below, arena, &mut frags);
+        fragments(line, above, below, arena, marks, &mut frags);
         spans.push((start, frags.len()));
     }
     dehyphenate(&mut frags, &spans);
@@ -419,6 +427,7 @@ fn fragments(
     above: Option<&[Word]>,
     below: Option<&[Word]>,
     arena: &str,
+    marks: &Marks,
     out: &mut Vec<Fragment>,
 ) {
     let mut start = 0;
@@ -441,7 +450,7 @@ fn fragments(
             right = right.max(line[end].u1);
             end += 1;
         }
-        out.push(fragment_text(&line[start..end], arena));
+        out.push(fragment_text(&line[start..end], arena, marks));
         start = end;
     }
 }
@@ -454,7 +463,7 @@ fn spans(line: &[Word], a: f64, b: f64) -> bool {
     line[..idx].iter().rev().take(8).any(|w| w.u1 > a)
 }
 
-fn fragment_text(words: &[Word], arena: &str) -> Fragment {
+fn fragment_text(words: &[Word], arena: &str, marks: &Marks) -> Fragment {
     let first = &words[0];
     let single_chars = words.len() > 1 && words.iter().all(|w| w.chars == 1);
     let mut threshold = MIN_SPACE * first.size;
@@ -471,12 +480,21 @@ fn fragment_text(words: &[Word], arena: &str) -> Fragment {
     let len = words.iter().map(|w| w.end - w.start + 1).sum();
     let mut text = String::with_capacity(len);
     let mut right = first.u1;
+    // Glyphs of several characters with right-to-left text, as ranges of `text`.
+    let mut clusters = Vec::new();
     for (i, w) in words.iter().enumerate() {
         if i > 0 && w.u0 - right >= threshold {
             text.push(' ');
         }
+        if marks.rtl {
+            marks.clusters_in(w.start, w.end, text.len(), &mut clusters);
+        }
         text.push_str(&arena[w.start..w.end]);
         right = right.max(w.u1);
+    }
+    if marks.rtl {
+        // Words are in the order they stand on the page: right-to-left runs read backwards.
+        text = bidi::logical(&text, &clusters);
     }
     let u1 = words.iter().map(|w| w.u1).fold(f64::MIN, f64::max);
     Fragment {
@@ -603,10 +621,34 @@ mod tests {
         assert_eq!(layout(&g, PAGE), "up");
     }
 
+    /// Hebrew drawn in logical order, each glyph left of the one before (as producers that
+    /// position glyphs one by one do), words apart by a gap without a space glyph.
+    #[test]
+    fn right_to_left_drawn_glyph_by_glyph() {
+        let mut g = Vec::new();
+        let mut x = 300.0_f64;
+        for c in "שלום עולם".chars() {
+            if c == ' ' {
+                x -= 3.0;
+                continue;
+            }
+            let w = 5.5613;
+            // Rounding leaves hairline gaps between the glyphs: no spaces from them.
+            x -= w + 1e-9;
+            g.push(RawGlyph {
+                text: Some(Rc::from(c.to_string())),
+                origin: (x, 700.0),
+                end: (x + w, 700.0),
+                up: (0.0, 10.0),
+            });
+        }
+        assert_eq!(layout(&g, PAGE), "שלום עולם");
+    }
+
     #[test]
     fn ligatures_expand_and_controls_vanish() {
         let mut s = String::new();
-        push_clean(&mut s, "\u{FB01}x\u{0}\u{A0}y");
+        push_clean(&mut s, "\u{FB01}x\u{0}\u{A0}y", &mut Marks::default());
         assert_eq!(s, "fix y");
     }
 }

@@ -10,12 +10,21 @@
 //! through this module's [`layout`], and its text replaces ours only where it is measurably
 //! more plausible.
 
+mod annotations;
+mod bidi;
+mod cid;
 mod cmap;
 mod content;
 mod encoding;
+pub mod evidence;
 mod fonts;
+mod glyphlist;
 pub mod layout;
 mod lexer;
+mod std14;
+mod tables;
+#[cfg(test)]
+mod tables_gen;
 
 use std::fmt;
 
@@ -35,6 +44,17 @@ pub struct PageText {
     pub glyphs: u32,
     /// Glyphs whose Unicode could not be determined (no ToUnicode, no usable encoding).
     pub unmapped: u32,
+    /// Of `unmapped`, glyphs that the font's encoding names with a glyph name no list
+    /// knows: reading names again (as pdf-extract does) cannot map them.
+    pub unknown_names: u32,
+    /// Glyphs whose Unicode value the font maps give no reason to trust: unmapped, mapped
+    /// to private-use or control codes, contradicting the font's encoding, or from a font
+    /// whose letters scatter over unrelated scripts (`evidence`). The OCR verdict's input.
+    pub suspect: u32,
+    /// Form fields whose value, and free-text annotations whose text, the page's text
+    /// includes (drawn by the viewer over the page, not by its content stream).
+    pub form_fields: u32,
+    pub free_texts: u32,
     /// Problems met on the way (font trouble, skipped content), each reported once.
     pub warnings: Vec<String>,
 }
@@ -74,23 +94,28 @@ fn inherited<'a>(doc: &'a Document, page: &'a Dictionary, key: &[u8]) -> Option<
     None
 }
 
+/// A rectangle array (`/MediaBox`, `/Rect`, `/BBox`) as `(x0, y0, x1, y1)` with
+/// `x0 <= x1` and `y0 <= y1`; `None` unless it holds four finite numbers.
+fn rect_of(doc: &Document, obj: &Object) -> Option<(f64, f64, f64, f64)> {
+    let Object::Array(a) = obj else {
+        return None;
+    };
+    let v: Vec<f64> = a.iter().filter_map(|o| as_f64(resolve(doc, o))).collect();
+    if v.len() != 4 || v.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    Some((
+        v[0].min(v[2]),
+        v[1].min(v[3]),
+        v[0].max(v[2]),
+        v[1].max(v[3]),
+    ))
+}
+
 /// The visible box of the page (crop box within media box), as `(x0, y0, x1, y1)`.
 pub fn page_box(doc: &Document, page: &Dictionary) -> (f64, f64, f64, f64) {
     let rect = |key: &[u8]| -> Option<(f64, f64, f64, f64)> {
-        let Some(Object::Array(a)) = inherited(doc, page, key) else {
-            return None;
-        };
-        let v: Vec<f64> = a.iter().filter_map(|o| as_f64(resolve(doc, o))).collect();
-        if v.len() != 4 || v.iter().any(|x| !x.is_finite()) {
-            return None;
-        }
-        let r = (
-            v[0].min(v[2]),
-            v[1].min(v[3]),
-            v[0].max(v[2]),
-            v[1].max(v[3]),
-        );
-        (r.2 - r.0 > 1.0 && r.3 - r.1 > 1.0).then_some(r)
+        rect_of(doc, inherited(doc, page, key)?).filter(|r| r.2 - r.0 > 1.0 && r.3 - r.1 > 1.0)
     };
     let media = rect(b"MediaBox").unwrap_or((0.0, 0.0, 612.0, 792.0));
     // The crop box clips what is visible; where it strays outside the media box, the
@@ -184,6 +209,7 @@ pub fn extract_page_text_cached(
         interp.warn(w);
     }
     interp.run(&content, resources, IDENTITY);
+    let shown = annotations::draw(doc, page, &mut interp);
     *cache = std::mem::take(&mut interp.cache);
     let text = layout::layout(&interp.glyphs, page_box(doc, page));
     cache.recycle(std::mem::take(&mut interp.glyphs));
@@ -191,6 +217,10 @@ pub fn extract_page_text_cached(
         text,
         glyphs: interp.glyph_count,
         unmapped: interp.unmapped,
+        suspect: interp.evidence.suspect(),
+        form_fields: shown.fields,
+        free_texts: shown.notes,
+        unknown_names: interp.unknown_names,
         warnings: interp.warnings,
     })
 }
@@ -235,6 +265,42 @@ mod tests {
         );
         let t = extract_page_text(&doc, page).unwrap_or_default();
         assert_eq!(t.text, "ab ba");
+    }
+
+    /// Hebrew and Arabic through a ToUnicode map, their glyphs drawn in visual order (left
+    /// to right, as a shaping engine hands them to the PDF writer), mixed with Latin.
+    #[test]
+    fn right_to_left_lines_come_out_in_logical_order() {
+        let (mut doc, page) = one_page(
+            // Line 1, visual "םלוע Python םולש": logical "שלום Python עולם" (hello world).
+            // Line 2, visual "PDF و لا ابحرم" with the lam-alef ligature as one glyph (code
+            // 8B): logical "مرحبا لا و PDF". The words are separated by gaps, not spaces.
+            // Line 3 is Latin only.
+            b"BT /F1 12 Tf 72 700 Td [(\\203\\201\\202\\204) -400 (Python) -400 (\\203\\202\\201\\200)] TJ \
+              0 -20 Td [(PDF) -400 (\\212) -400 (\\213) -400 (\\211\\210\\207\\206\\205)] TJ \
+              0 -20 Td (Agenda item 4 \\(b\\)) Tj ET",
+            helvetica(),
+        );
+        crate::testutil::set_to_unicode(
+            &mut doc,
+            &[
+                (0x80, "\u{5E9}"),
+                (0x81, "\u{5DC}"),
+                (0x82, "\u{5D5}"),
+                (0x83, "\u{5DD}"),
+                (0x84, "\u{5E2}"),
+                (0x85, "\u{645}"),
+                (0x86, "\u{631}"),
+                (0x87, "\u{62D}"),
+                (0x88, "\u{628}"),
+                (0x89, "\u{627}"),
+                (0x8A, "\u{648}"),
+                (0x8B, "\u{644}\u{627}"),
+            ],
+        );
+        let t = extract_page_text(&doc, page).unwrap_or_default();
+        assert_eq!(t.text, "שלום Python עולם\nمرحبا لا و PDF\nAgenda item 4 (b)");
+        assert_eq!(t.unmapped, 0);
     }
 
     #[test]
