@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 
-from ._extract import Extractor
+from ._extract import Extractor, ocr_options
 from ._models import Chunk, Document, Limits
+from ._ocr import OcrOptions
 from ._types import Encoding, Source
 
 _default: Extractor | None = None
@@ -53,10 +54,15 @@ def extract(
     limits: Limits | None = None,
     name: str | None = None,
     password: str | None = None,
+    ocr: str | OcrOptions = "auto",
+    ocr_languages: tuple[str, ...] = ("eng",),
+    ocr_dpi: int = 300,
 ) -> Document:
     """Extracts ``source`` with the module's default :class:`Extractor`.
 
     See :meth:`Extractor.extract` (``password`` too); ``limits`` applies to this call only.
+    ``ocr`` (``"auto"``, ``"off"``, ``"force"``), ``ocr_languages`` and ``ocr_dpi``: see
+    :class:`Extractor`; the fallback engine is the Extractor's (``fallback="pdfium"``).
     """
     extractor = _extractor_for(limits)
     return extractor._extract(
@@ -66,6 +72,7 @@ def extract(
         format=None,
         limits=limits or extractor.limits,
         password=password,
+        ocr=ocr_options(ocr, ocr_languages, ocr_dpi),
     )
 
 

@@ -6,6 +6,7 @@ The module-level functions over a default extractor are in :mod:`conductor._api`
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -30,6 +31,7 @@ from ._convert import (
 from ._errors import (
     UNNAMED_DOCUMENT,
     ConductorError,
+    CorruptDocumentError,
     ExtractTimeoutError,
     PluginFailureError,
     TooLargeError,
@@ -37,6 +39,14 @@ from ._errors import (
 )
 from ._hookspecs import PluginSpec
 from ._models import Chunk, Document, ExtractWarning, Limits
+from ._ocr import (
+    FALLBACK_ENGINES,
+    ChildLimits,
+    OcrEngine,
+    OcrOptions,
+    PageProgress,
+    fallback_document,
+)
 from ._parallel import (
     HEAD_PAGES,
     estimate_page_count,
@@ -53,6 +63,10 @@ from ._source import open_source
 from ._types import Encoding, Source
 
 log = logging.getLogger("conductor.extract")
+
+FALLBACK_ON = (CorruptDocumentError, PluginFailureError, ExtractTimeoutError)
+"""The plugin failures the opt-in fallback engine retries (``corrupt``, ``plugin_failure``,
+``timeout``); a ``memory_limit``, ``encrypted`` or ``too_large`` document is not retried."""
 
 PARALLEL_MIN_BYTES = 4 << 20
 """Smaller documents are extracted in one call: another parse of the file costs more than
@@ -81,6 +95,17 @@ class Extractor:
         least :data:`PARALLEL_MIN_BYTES`. The instances of one document share its
         ``Limits.memory_mb`` (fewer run when a share would be too small for the file), so
         a document never takes more than the limit, however it is split.
+    :param ocr: ``"auto"`` (OCR the pages whose text layer needs it), ``"off"`` or
+        ``"force"`` (every page); or :class:`OcrOptions` with the limits of the renderer
+        and tesseract children too.
+    :param ocr_languages: tesseract language packs, ``("eng", "spa")``.
+    :param ocr_dpi: resolution pages are rendered at for OCR.
+    :param ocr_progress: called ``(document, pages done, pages to OCR)`` after each page
+        read by OCR (from a worker thread).
+    :param fallback: ``"pdfium"``: when the PDF plugin fails with ``corrupt``,
+        ``plugin_failure`` or ``timeout``, extract with pypdfium2 in a limited child
+        process (``Document.engine == "pdfium-fallback"``, warning ``fallback``); ``None``
+        (default): the error is raised.
     """
 
     def __init__(
@@ -93,7 +118,20 @@ class Extractor:
         cache_dir: Path | None = None,
         chunker: Path | None = None,
         page_workers: int | None = None,
+        ocr: str | OcrOptions = "auto",
+        ocr_languages: tuple[str, ...] = ("eng",),
+        ocr_dpi: int = 300,
+        ocr_progress: PageProgress | None = None,
+        fallback: str | None = None,
     ) -> None:
+        if fallback is not None and fallback not in FALLBACK_ENGINES:
+            raise ValueError(
+                f"fallback must be None or one of {FALLBACK_ENGINES}, got {fallback!r}"
+            )
+        self.fallback = fallback
+        self.ocr = ocr_options(ocr, ocr_languages, ocr_dpi)
+        self._ocr = OcrEngine(self.ocr)
+        self._ocr_progress = ocr_progress
         if registry is not None and (plugin_path is not None or pins is not None):
             raise ValueError("give plugin_path and pins to the Registry, not beside it")
         self.limits = limits or Limits()
@@ -128,6 +166,7 @@ class Extractor:
         format: str | None = None,
         media_type: str | None = None,
         password: str | None = None,
+        ocr: OcrOptions | None = None,
     ) -> Document:
         """Extracts ``source`` (a path or the document's bytes).
 
@@ -139,6 +178,7 @@ class Extractor:
         :param password: the password of an encrypted document (PDF: its user password,
             or the owner password of AES-256 encryption); passed to the plugin only, never
             logged nor kept. Ignored for a document that is not encrypted.
+        :param ocr: OCR for this call (default: the extractor's, :attr:`ocr`).
         :raises EncryptedDocumentError: when the document needs a password and none, or a
             wrong one, was given.
         :raises ConductorError: one of its subclasses, naming the document and stage.
@@ -152,6 +192,7 @@ class Extractor:
             media_type=media_type,
             limits=self.limits,
             password=password,
+            ocr=ocr,
         )
 
     def _extract(
@@ -164,6 +205,7 @@ class Extractor:
         limits: Limits,
         media_type: str | None = None,
         password: str | None = None,
+        ocr: OcrOptions | None = None,
     ) -> Document:
         _check_pages(pages)
         if password is not None and not isinstance(password, str):
@@ -187,8 +229,38 @@ class Extractor:
                 and self.page_workers > 1
                 and src.size >= self.parallel_min_bytes
             )
-            document = self._extract_parallel(call) if parallel else self._call(call, pages)
+            try:
+                document = self._extract_parallel(call) if parallel else self._call(call, pages)
+            except FALLBACK_ON as e:
+                if self.fallback is None or fmt != "pdf":
+                    raise
+                log.info("%s: the PDF plugin failed (%s), using the fallback", src.name, e.kind)
+                # The plugin's own memory cap, but at least what pdfium needs to open
+                # a large packet; the document's deadline and as many CPU seconds.
+                limits_ = ChildLimits(
+                    memory_mb=max(1024, limits.memory_mb),
+                    cpu_s=max(1, math.ceil(limits.timeout_s)),
+                    timeout_s=limits.timeout_s,
+                )
+                document = fallback_document(
+                    Path(src.path), source=src.name, sha256=src.sha256, cause=e, limits=limits_
+                )
+                if pages is not None:
+                    first, last = pages
+                    document.pages = [p for p in document.pages if first <= p.number <= last]
+            document = self._read_ocr(document, Path(src.path), ocr)
         return self.bind(enforce_limits(document, limits))
+
+    def _read_ocr(self, document: Document, pdf: Path, options: OcrOptions | None) -> Document:
+        """The pages that need it read by OCR, with this extractor's engine (its pool is
+        shared by the documents extracted at once) or, for other options, one for the call."""
+        if options is None or options == self.ocr:
+            return self._ocr.apply(document, pdf, self._ocr_progress)
+        engine = OcrEngine(options)
+        try:
+            return engine.apply(document, pdf, self._ocr_progress)
+        finally:
+            engine.close()
 
     def bind(self, document: Document) -> Document:
         """Makes ``document.chunk()`` use this extractor's chunker (and limits); for
@@ -410,6 +482,19 @@ class _Call:
     deadline: float
     password: str | None = field(default=None, repr=False)
     """For every call on the document (each page range too); never in a repr."""
+
+
+def ocr_options(ocr: str | OcrOptions, languages: tuple[str, ...], dpi: int) -> OcrOptions:
+    """:class:`OcrOptions` from the ``ocr``, ``ocr_languages`` and ``ocr_dpi`` arguments
+    (``ocr`` may be whole options already; then the other two must be left as they are).
+
+    :raises ValueError: for an unknown mode, a bad language name or dpi.
+    """
+    if isinstance(ocr, OcrOptions):
+        if tuple(languages) != ("eng",) or dpi != 300:
+            raise ValueError("give ocr_languages and ocr_dpi inside the OcrOptions, not beside")
+        return ocr
+    return OcrOptions(mode=ocr, languages=tuple(languages), dpi=dpi)
 
 
 def with_overrides(limits: Limits, spec: PluginSpec) -> Limits:
