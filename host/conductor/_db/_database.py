@@ -31,7 +31,7 @@ from ._records import (
     page_row,
 )
 
-_UPSERT_DOCUMENT = (
+UPSERT_DOCUMENT = (
     f"INSERT INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "
     f"VALUES ({', '.join(':' + c for c in DOCUMENT_COLUMNS)}) "
     "ON CONFLICT (sha256) DO UPDATE SET "
@@ -40,10 +40,10 @@ _UPSERT_DOCUMENT = (
 # Not INSERT OR REPLACE: that deletes the old row first, and the delete would cascade to
 # the document's sources, pages and chunks.
 _INSERT_PAGE = (
-    "INSERT INTO pages (sha256, number, text, chars, needs_ocr, ocr_reason, links) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO pages (sha256, number, text, chars, needs_ocr, ocr_reason, links, ocr) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_CHUNK = (
+INSERT_CHUNK = (
     "INSERT INTO chunks (chunking, sha256, idx, text, tokens, page_start, page_end, section, "
     "char_start, char_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
@@ -51,24 +51,24 @@ _INSERT_CHUNKING = (
     "INSERT INTO chunkings (sha256, key, max_tokens, overlap_tokens, encoding, "
     "respect_paragraphs, chunker, chunked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_LATEST_CHUNKING = (
+LATEST_CHUNKING = (
     "SELECT id FROM chunkings WHERE sha256 = ? ORDER BY chunked_at DESC, id DESC LIMIT 1"
 )
-_UPSERT_SOURCE = (
+UPSERT_SOURCE = (
     "INSERT INTO sources (url, sha256, source, etag, last_modified, fetched_at) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET sha256 = excluded.sha256, "
     "source = excluded.source, etag = excluded.etag, "
     "last_modified = excluded.last_modified, fetched_at = excluded.fetched_at"
 )
-_URL_COLUMNS = "url, sha256, source, etag, last_modified, fetched_at"
-_UPSERT_FAILURE = (
+URL_COLUMNS = "url, sha256, source, etag, last_modified, fetched_at"
+UPSERT_FAILURE = (
     "INSERT INTO failures (key, url, stage, kind, message, attempts, first_failed_at, "
     "last_failed_at, next_retry_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) "
     "ON CONFLICT (key) DO UPDATE SET url = excluded.url, stage = excluded.stage, "
-    "kind = excluded.kind, message = excluded.message, attempts = attempts + 1, "
+    "kind = excluded.kind, message = excluded.message, attempts = failures.attempts + 1, "
     "last_failed_at = excluded.last_failed_at, next_retry_at = excluded.next_retry_at"
 )
-_FAILURE_COLUMNS = (
+FAILURE_COLUMNS = (
     "key, url, stage, kind, message, attempts, first_failed_at, last_failed_at, next_retry_at"
 )
 
@@ -217,7 +217,7 @@ class Database:
             ).fetchall()
             if [r[0] for r in old] != [p.text for p in doc.pages]:
                 conn.execute("DELETE FROM chunkings WHERE sha256 = ?", (sha,))
-            conn.execute(_UPSERT_DOCUMENT, document_row(doc, extracted_at, extractor))
+            conn.execute(UPSERT_DOCUMENT, document_row(doc, extracted_at, extractor))
             conn.execute("DELETE FROM pages WHERE sha256 = ?", (sha,))
             conn.executemany(_INSERT_PAGE, [page_row(sha, p) for p in doc.pages])
             if chunks is not None:
@@ -238,9 +238,9 @@ class Database:
                 cur = conn.execute(_INSERT_CHUNKING, (sha, key, *settings, time.time()))
                 chunking_id = cur.lastrowid
                 assert chunking_id is not None
-                conn.executemany(_INSERT_CHUNK, [chunk_row(chunking_id, sha, c) for c in chunks])
+                conn.executemany(INSERT_CHUNK, [chunk_row(chunking_id, sha, c) for c in chunks])
             if url is not None:
-                conn.execute(_UPSERT_SOURCE, (url, sha, source, etag, last_modified, fetched_at))
+                conn.execute(UPSERT_SOURCE, (url, sha, source, etag, last_modified, fetched_at))
 
     def has_document(self, sha256: str) -> bool:
         """Whether a document with this sha256 is stored."""
@@ -280,7 +280,7 @@ class Database:
         (``[]``: it was chunked into nothing, e.g. a document without text)."""
         with self._transaction(write=False) as conn:
             if chunking is None:
-                row = conn.execute(_LATEST_CHUNKING, (sha256,)).fetchone()
+                row = conn.execute(LATEST_CHUNKING, (sha256,)).fetchone()
             else:
                 row = conn.execute(
                     "SELECT id FROM chunkings WHERE sha256 = ? AND key = ?",
@@ -357,7 +357,7 @@ class Database:
         """What is stored about ``url`` (for a conditional GET); ``None`` when unknown."""
         with self._transaction(write=False) as conn:
             row = conn.execute(
-                f"SELECT {_URL_COLUMNS} FROM sources WHERE url = ?", (url,)
+                f"SELECT {URL_COLUMNS} FROM sources WHERE url = ?", (url,)
             ).fetchone()
         return None if row is None else UrlRecord(*row)
 
@@ -394,7 +394,7 @@ class Database:
         """
         now = time.time() if failed_at is None else failed_at
         with self._transaction(write=True) as conn:
-            conn.execute(_UPSERT_FAILURE, (key, url, stage, kind, message, now, now, next_retry_at))
+            conn.execute(UPSERT_FAILURE, (key, url, stage, kind, message, now, now, next_retry_at))
             row = conn.execute("SELECT attempts FROM failures WHERE key = ?", (key,)).fetchone()
             return int(row[0])
 
@@ -407,7 +407,7 @@ class Database:
         """Every recorded failure, oldest first."""
         with self._transaction(write=False) as conn:
             rows = conn.execute(
-                f"SELECT {_FAILURE_COLUMNS} FROM failures ORDER BY first_failed_at, key"
+                f"SELECT {FAILURE_COLUMNS} FROM failures ORDER BY first_failed_at, key"
             ).fetchall()
         return [FailureRecord(*r) for r in rows]
 

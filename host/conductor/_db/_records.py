@@ -4,11 +4,25 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from conductor._models import Chunk, Document, ExtractWarning, Heading, Metadata, OutlineEntry, Page
+from conductor._models import (
+    Chunk,
+    Document,
+    ExtractWarning,
+    Heading,
+    Metadata,
+    OutlineEntry,
+    Page,
+    PageOcr,
+)
+
+
+class Row(Protocol):
+    """A table row read by column name: ``sqlite3.Row``, or a psycopg ``dict_row``."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -133,7 +147,7 @@ DOCUMENT_COLUMNS = tuple(document_row(Document("", "", "", 0, Metadata()), 0.0))
 
 def page_row(sha256: str, page: Page) -> tuple[object, ...]:
     """The ``pages`` row of ``page``: (sha256, number, text, chars, needs_ocr, ocr_reason,
-    links)."""
+    links, ocr); ``ocr`` is JSON or ``NULL`` (migration 0003)."""
     return (
         sha256,
         page.number,
@@ -142,6 +156,7 @@ def page_row(sha256: str, page: Page) -> tuple[object, ...]:
         int(page.needs_ocr),
         page.ocr_reason,
         _json(page.links),
+        None if page.ocr is None else json.dumps(asdict(page.ocr), separators=(",", ":")),
     )
 
 
@@ -162,7 +177,13 @@ def chunk_row(chunking: int, sha256: str, chunk: Chunk) -> tuple[object, ...]:
     )
 
 
-def document_from_rows(row: sqlite3.Row, pages: list[sqlite3.Row]) -> Document:
+def _page_ocr(row: Row) -> PageOcr | None:
+    """``Page.ocr`` from a ``pages`` row's ``ocr`` JSON (migration 0003)."""
+    raw = row["ocr"]
+    return None if raw is None else PageOcr(**json.loads(raw))
+
+
+def document_from_rows(row: Row, pages: list[Row]) -> Document:
     """The :class:`Document` of a ``documents`` row and its ``pages`` rows (in order)."""
     return Document(
         source=row["name"],
@@ -187,6 +208,7 @@ def document_from_rows(row: sqlite3.Row, pages: list[sqlite3.Row]) -> Document:
                 needs_ocr=bool(p["needs_ocr"]),
                 ocr_reason=p["ocr_reason"],
                 links=json.loads(p["links"]),
+                ocr=_page_ocr(p),
             )
             for p in pages
         ],
@@ -197,7 +219,7 @@ def document_from_rows(row: sqlite3.Row, pages: list[sqlite3.Row]) -> Document:
     )
 
 
-def chunk_from_row(row: sqlite3.Row) -> Chunk:
+def chunk_from_row(row: Row) -> Chunk:
     """The :class:`Chunk` of a ``chunks`` row."""
     return Chunk(
         index=row["idx"],

@@ -120,6 +120,9 @@ class _Truncated(Exception):
 
 _RETRY_ON: tuple[type[Exception], ...] = (*RETRYABLE_ERRORS, _Truncated)
 
+HostGate = Callable[[str], contextlib.AbstractAsyncContextManager[object]]
+"""Entered around each request to a host (the host's name is its argument)."""
+
 
 class _Routing(httpx.AsyncBaseTransport):
     """Sends requests for some hosts to another origin (``FetchConfig.connect_to``),
@@ -150,7 +153,10 @@ class Fetcher:
     ``httpx.AsyncClient``); :meth:`fetch` may be called concurrently.
 
     ``clock`` (monotonic seconds) and ``sleep`` drive rate limits, backoff and breakers;
-    ``rng`` the backoff jitter. Tests may replace them.
+    ``rng`` the backoff jitter. Tests may replace them. ``gate``, when given, is entered
+    around every request to a host, inside this process's own per-host connection cap:
+    the queue's workers pass a cap shared by every machine
+    (:class:`conductor._queue.ClusterConnectionCap`).
     """
 
     def __init__(
@@ -160,8 +166,10 @@ class Fetcher:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        gate: HostGate | None = None,
     ) -> None:
         self.config = config or FetchConfig()
+        self._gate = gate
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -430,7 +438,8 @@ class Fetcher:
         slot = self._slots.get(host)
         if slot is None:
             slot = self._slots[host] = asyncio.Semaphore(self.config.per_domain_connections)
-        async with slot:
+        gate = contextlib.nullcontext() if self._gate is None else self._gate(host)
+        async with slot, gate:
             await self._limiter.acquire(host)
             call.attempts += 1
             async with self._client.stream("GET", url, headers=headers) as response:

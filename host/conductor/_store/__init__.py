@@ -1,0 +1,15 @@
+"""Where batches are stored: the :class:`Store` protocol and its two implementations,
+the embedded SQLite :class:`conductor._db.Database` (the default, one file) and
+:class:`PostgresStore` (one database for many processes and machines, and the home of
+the job queue, :mod:`conductor._queue`).
+
+``_protocol`` holds :class:`Store`, ``_postgres`` the PostgreSQL implementation,
+``_migrate_pg`` its migration runner (the files in ``conductor/_migrations/postgres``,
+one per SQLite migration), ``_open`` :func:`open_store`, which picks one by name.
+"""
+
+from ._open import open_store
+from ._postgres import PostgresStore, is_postgres_url, redact
+from ._protocol import Store
+
+__all__ = ["PostgresStore", "Store", "is_postgres_url", "open_store", "redact"]
