@@ -47,9 +47,10 @@ class _Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-def make_documents(out: Path, count: int) -> list[str]:
-    """``count`` unique PDFs in ``out``; returns their file names."""
-    sources = sorted((corpus_dir() / "civic").glob("*.pdf"))
+def make_documents(out: Path, count: int, sources: list[Path] | None = None) -> list[str]:
+    """``count`` unique PDFs in ``out`` made from ``sources`` (default: every civic
+    corpus PDF); returns their file names."""
+    sources = sources if sources is not None else sorted((corpus_dir() / "civic").glob("*.pdf"))
     if not sources:
         raise SystemExit(f"no civic PDFs under {corpus_dir()}: set CONDUCTOR_CORPUS")
     names = []
@@ -62,11 +63,12 @@ def make_documents(out: Path, count: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def serve(tmp: Path, count: int) -> Iterator[list[str]]:
-    """Serves ``count`` unique PDFs on 127.0.0.1 while in the block; yields their URLs."""
+def serve(tmp: Path, count: int, sources: list[Path] | None = None) -> Iterator[list[str]]:
+    """Serves ``count`` unique PDFs (made from ``sources``, see :func:`make_documents`) on
+    127.0.0.1 while in the block; yields their URLs."""
     served = tmp / "served"
     served.mkdir()
-    names = make_documents(served, count)
+    names = make_documents(served, count, sources)
     handler = functools.partial(_Quiet, directory=str(served))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -84,7 +86,7 @@ def run_conductor(urls: list[str], db_dir: Path) -> tuple[int, int]:
 
     db = db_dir / f"bench-{time.monotonic_ns()}.sqlite"
     fetch = FetchConfig(concurrency=CONCURRENCY, rate_per_domain=10_000.0)
-    results = Conductor(database=db, fetch=fetch).process_documents(
+    results = Conductor(database=db, fetch=fetch, ocr="off").process_documents(
         [{"url": u, "type": "pdf"} for u in urls]
     )
     return sum(r.ok for r in results), sum(len(r.chunks or []) for r in results)

@@ -36,7 +36,7 @@ NAMES = {"conductor": "conductor.chunk", "text-splitter": "semantic-text-splitte
 def write_text(packet: Path, dest: Path) -> Path:
     """The packet's text as ``Document.text`` has it, extracted by the conductor CLI."""
     out = subprocess.run(
-        [str(harness.conductor_cli()), "extract", str(packet), "--json"],
+        [str(harness.conductor_cli()), "extract", str(packet), "--json", "--ocr", "off"],
         capture_output=True,
         check=True,
     ).stdout
@@ -49,7 +49,7 @@ def chunk_job(tool: str, packet: str, text: str, max_tokens: int) -> Job:
     if tool == "conductor":
         import conductor
 
-        doc = conductor.extract(packet)
+        doc = conductor.extract(packet, ocr="off")
 
         def describe(result: object) -> dict[str, Any]:
             assert isinstance(result, list)

@@ -54,7 +54,7 @@ EXTRACTORS: dict[str, str] = {
     "conductor": """\
 import conductor
 def pages(path):
-    return [page.text for page in conductor.extract(path).pages]
+    return [page.text for page in conductor.extract(path, ocr="off").pages]
 """,
     # PyMuPDF 2.0 imports its ONNX page-layout model (pymupdf.layout, for pymupdf4llm) on
     # ``import pymupdf``: ~1 s and ~60 MB that get_text() never uses. The anchor leaves it
@@ -175,7 +175,7 @@ def _command(tool: str, files: list[Path]) -> list[str]:
     if tool in EXTRACTORS:
         return [sys.executable, "-c", EXTRACTORS[tool] + SCRIPT_MAIN, *map(str, files)]
     args = {
-        "conductor-cli": [str(harness.conductor_cli()), "extract", "{}", "--json"],
+        "conductor-cli": [str(harness.conductor_cli()), "extract", "{}", "--json", "--ocr", "off"],
         "pdftotext": ["pdftotext", "{}", "-"],
     }[tool]
     if len(files) == 1:
@@ -221,7 +221,7 @@ def prime(files: list[Path]) -> None:
     for f in files:
         f.read_bytes()
     one = harness.packet(1)
-    cmd = [str(harness.conductor_cli()), "extract", str(one), "--json"]
+    cmd = [str(harness.conductor_cli()), "extract", str(one), "--json", "--ocr", "off"]
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 

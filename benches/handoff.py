@@ -83,7 +83,7 @@ def handoff_job(mode: str, path: str) -> Job:
 
     def extract() -> object:
         try:
-            return conductor.extract(source)
+            return conductor.extract(source, ocr="off")
         except conductor.ConductorError as e:
             return e
 

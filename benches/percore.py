@@ -67,7 +67,7 @@ def _conductor(tool: str) -> Callable[[str], list[str]]:
     from conductor import Extractor, Limits
 
     limits = Limits(memory_mb=MEMORY_MB, timeout_s=TIMEOUT_S)
-    ex = Extractor(limits, page_workers=1 if tool == "conductor-1" else None)
+    ex = Extractor(limits, page_workers=1 if tool == "conductor-1" else None, ocr="off")
     return lambda path: [page.text for page in ex.extract(path).pages]
 
 

@@ -13,6 +13,15 @@ cold     a fresh process on a one-page PDF vs a PyMuPDF script   (extract_packet
 batch    50 documents from a loopback server vs the plain pipeline (batch_pipeline.py)
 percore  in process, one document at a time: conductor (1 and all page workers) vs
          PyMuPDF and pypdfium2 on every civic/ and typeset/ PDF   (percore.py)
+service  100 one-document jobs through `conductor serve`, embedded (SQLite) and queue
+         mode (PostgreSQL, 2 workers): jobs/s, p50/p95 latency, vs the same
+         documents as one in-process batch                         (service_jobs.py)
+workers  100 documents: `process` on SQLite and on PostgreSQL, the job queue with 1
+         and 2 `conductor worker` processes (docs/s)               (workers_queue.py)
+fanout   the 1,151-page book through 2 workers, whole vs fanned out into page-range
+         jobs (--fanout-pages 200), and `process`                   (fanout_queue.py)
+ocr      4 pages of a civic agenda scanned (image-only PDF) read back by OCR at 200 and
+         300 dpi, pages/s and word F1, vs pdftoppm + tesseract by hand (ocr_scans.py)
 
 How each contender is measured (interleaved runs, peak RSS from the OS, warm-up of the
 in-process workers) is harness.py's doc; docs/performance.md explains the sections.
@@ -34,14 +43,20 @@ from typing import Any
 import batch_pipeline
 import chunk_packet
 import extract_packet
+import fanout_queue
 import handoff
 import harness
+import ocr_scans
 import percore
+import service_jobs
+import workers_queue
 from harness import Section
 
 DEFAULT_RUNS, QUICK_RUNS = 5, 2
 DEFAULT_TIMEOUT, QUICK_TIMEOUT = 300.0, 120.0
 BATCH_DOCS = 50
+SERVICE_JOBS = 100
+WORKER_DOCS = 100
 PACKET_PAGES, BIG_PACKET_PAGES = 600, 2000
 
 
@@ -56,6 +71,24 @@ def _batch(tmp: Path) -> Iterator[Section]:
         yield batch_pipeline.section(urls, tmp)
 
 
+@contextlib.contextmanager
+def _service(tmp: Path) -> Iterator[Section]:
+    with batch_pipeline.serve(tmp, SERVICE_JOBS, service_jobs.text_layer_pdfs()) as urls:
+        yield service_jobs.section(urls, tmp)
+
+
+@contextlib.contextmanager
+def _workers(tmp: Path) -> Iterator[Section]:
+    with batch_pipeline.serve(tmp, WORKER_DOCS) as urls:
+        yield workers_queue.section(urls, tmp)
+
+
+@contextlib.contextmanager
+def _fanout(tmp: Path) -> Iterator[Section]:
+    with fanout_queue.serve_book(tmp) as url:
+        yield fanout_queue.section(url, tmp)
+
+
 SECTIONS: dict[str, Callable[[Path], contextlib.AbstractContextManager[Section]]] = {
     "extract": lambda tmp: _just(lambda: extract_packet.packet_section(PACKET_PAGES)),
     "corpus": lambda tmp: _just(extract_packet.corpus_section),
@@ -67,6 +100,10 @@ SECTIONS: dict[str, Callable[[Path], contextlib.AbstractContextManager[Section]]
     "cold": lambda tmp: _just(lambda: extract_packet.cold_start_section(tmp)),
     "batch": _batch,
     "percore": lambda tmp: _just(percore.section),
+    "service": _service,
+    "workers": _workers,
+    "fanout": _fanout,
+    "ocr": lambda tmp: _just(lambda: ocr_scans.section(tmp)),
 }
 
 

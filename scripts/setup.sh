@@ -6,12 +6,15 @@
 #   bash scripts/setup.sh --no-demo  # set up only (scripts/test.sh uses this)
 #
 # Steps, each skipped when already done, so a second run takes seconds:
-#   1. Debian packages: poppler-utils and qpdf (test references, benchmark packets), and
+#   1. Debian packages: poppler-utils and qpdf (test references, benchmark packets),
+#      tesseract-ocr with its eng and osd data (OCR), postgresql (the PostgreSQL store and
+#      queue tests: step 1b starts a cluster and creates the test role and database),
+#      poppler-data and python-matplotlib-data (sources of the PDF engine's tables), and
 #      the wasm toolchain from ../shared/TOOLCHAIN.md (rustc-web & co., lld-22, wasi-libc)
 #      unless rustup already has the wasm32-wasip1 target and rust-src, which
 #      scripts/build_plugins.py then prefers.
-#   2. A virtual environment at .venv/ with the host installed editable, with the dev and
-#      bench extras (re-installed only when pyproject.toml or the Python changes).
+#   2. A virtual environment at .venv/ with the host installed editable, with the dev,
+#      bench and service extras (re-installed only when pyproject.toml or the Python changes).
 #   3. Every plugin built into a WebAssembly component (cargo rebuilds only what changed).
 #
 # Environment: PYTHON (default python3, >= 3.11), CONDUCTOR_CORPUS (default ../shared/corpus).
@@ -63,7 +66,12 @@ fi
 command -v cargo >/dev/null 2>&1 ||
     die "cargo not found: a native Rust toolchain (rustup) is needed for the build helper and the Rust tests"
 
-packages=(poppler-utils qpdf pandoc)
+# tesseract: OCR of pages without a text layer (conductor._ocr); -osd turns sideways scans
+# upright, -eng is the default language.
+packages=(poppler-utils qpdf pandoc postgresql tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd)
+# The sources that plugins/pdf/data/tables.bin is generated from and checked against
+# (Adobe's CMaps, the Core14 AFM files), and what lets pdftotext read CJK references.
+packages+=(poppler-data python-matplotlib-data)
 if rustup_has_wasm; then
     log "wasm toolchain: rustup has wasm32-wasip1 + rust-src"
 else
@@ -87,6 +95,42 @@ if ((${#missing[@]})); then
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
     log "Debian packages present: ${packages[*]}"
+fi
+
+# --- 1b. PostgreSQL for the store and queue tests ---------------------------------------------
+# A local cluster (Debian's postgresql, any version) started when none is running, and a
+# role and database for the tests: the PostgreSQL tests connect to $CONDUCTOR_TEST_PG,
+# default postgresql://conductor:conductor@127.0.0.1:5432/conductor_test (each test
+# creates and drops its own database there). Skipped when CONDUCTOR_TEST_PG is set (a
+# server of your own) or there is no pg_ctlcluster (not Debian).
+if [[ -z "${CONDUCTOR_TEST_PG:-}" ]] && command -v pg_lsclusters >/dev/null 2>&1; then
+    as_postgres() {
+        if [[ "$(id -u)" == 0 ]]; then
+            runuser -u postgres -- "$@"
+        else
+            sudo -u postgres "$@"
+        fi
+    }
+    if [[ -z "$(pg_lsclusters -h 2>/dev/null)" ]]; then
+        version="$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -n | tail -1)"
+        [[ -n "$version" ]] || die "postgresql is installed but no server version was found"
+        log "creating PostgreSQL cluster $version/main"
+        ${SUDO[@]+"${SUDO[@]}"} pg_createcluster "$version" main >/dev/null
+    fi
+    read -r pg_version pg_cluster pg_port pg_status _ < <(pg_lsclusters -h | head -1)
+    if [[ "$pg_status" != online* ]]; then
+        log "starting PostgreSQL cluster $pg_version/$pg_cluster"
+        ${SUDO[@]+"${SUDO[@]}"} pg_ctlcluster "$pg_version" "$pg_cluster" start ||
+            die "PostgreSQL cluster $pg_version/$pg_cluster did not start (see /var/log/postgresql)"
+    fi
+    [[ "$pg_port" == 5432 ]] || log "note: PostgreSQL listens on port $pg_port; set CONDUCTOR_TEST_PG"
+    # role and database, idempotently (CREATEDB: each test makes a database of its own)
+    as_postgres psql -p "$pg_port" -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'conductor'" |
+        grep -q 1 ||
+        as_postgres psql -p "$pg_port" -qc "CREATE ROLE conductor LOGIN CREATEDB PASSWORD 'conductor'"
+    as_postgres psql -p "$pg_port" -qtAc "SELECT 1 FROM pg_database WHERE datname = 'conductor_test'" |
+        grep -q 1 || as_postgres createdb -p "$pg_port" -O conductor conductor_test
+    log "PostgreSQL ready: postgresql://conductor:conductor@127.0.0.1:$pg_port/conductor_test"
 fi
 
 # --- 2. Python virtual environment -------------------------------------------------------
@@ -117,9 +161,9 @@ if [[ -x "$VENV/bin/conductor" && -f "$STAMP" && "$(cat "$STAMP")" == "$want_sta
     "$VENV/bin/python" -c 'import conductor' 2>/dev/null; then
     log "Python packages up to date (.venv)"
 else
-    log "installing the host and its dev + bench extras into .venv"
+    log "installing the host and its dev, bench and service extras into .venv"
     export PIP_DISABLE_PIP_VERSION_CHECK=1
-    "$VENV/bin/python" -m pip install -q -e ".[dev,bench]"
+    "$VENV/bin/python" -m pip install -q -e ".[dev,bench,service]"
     printf '%s\n' "$want_stamp" >"$STAMP"
 fi
 

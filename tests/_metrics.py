@@ -1,13 +1,9 @@
 """Text-quality metric shared by the corpus tests and the benches.
 
-Word-level F1 at document level: both texts are NFKC-normalised and split on whitespace,
-the two word multisets are intersected, and F1 = 2PR / (P + R). The reference is poppler's
-``pdftotext FILE -`` (default mode), whose pages end with a form feed.
-
-Word F1 cannot see reading order: the same words in another order score 1.0. Beside it,
-:func:`order_ratio` compares the word sequences page by page (difflib's matching blocks on
-word lists: ``2 * matched / (len(candidate) + len(reference))``, summed over the pages), so
-columns interleaved or paragraphs swapped score lower.
+The metrics themselves (:func:`word_f1`, :func:`order_ratio`, :func:`words`) are the
+host's (``conductor._quality``, also behind ``conductor compare``), re-exported here. The
+reference of the corpus tests is poppler's ``pdftotext FILE -`` (default mode), whose
+pages end with a form feed.
 
 Also where the shared corpus is (:func:`corpus_dir`) and what a test does without it or
 without a reference tool (:func:`require_corpus`, :func:`require_tool`): a skip locally,
@@ -19,63 +15,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Sequence
-from difflib import SequenceMatcher
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
 
+# Re-exported: the tests and benches import the metrics from here.
+from conductor._quality import order_ratio as order_ratio
+from conductor._quality import word_f1 as word_f1
+from conductor._quality import words as words
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def words(text: str) -> list[str]:
-    """The words of ``text`` as the metric sees them (NFKC, split on whitespace)."""
-    return unicodedata.normalize("NFKC", text).split()
-
-
-def word_f1(candidate: str, reference: str) -> float:
-    """Word-level F1 of ``candidate`` against ``reference``; 1.0 when both have no words."""
-    cand = Counter(words(candidate))
-    ref = Counter(words(reference))
-    if not cand and not ref:
-        return 1.0
-    common = sum((cand & ref).values())
-    if common == 0:
-        return 0.0
-    precision = common / sum(cand.values())
-    recall = common / sum(ref.values())
-    return 2 * precision * recall / (precision + recall)
-
-
-def _matched_words(candidate: list[str], reference: list[str]) -> int:
-    """Words of ``candidate`` matched, in order, in ``reference``: the sizes of difflib's
-    matching blocks, a lower bound on the longest common subsequence (it is greedy: the
-    longest block first, then each side of it). ``autojunk`` is off, or the common words
-    of a long page ("the", "of") would be ignored as junk."""
-    if not candidate or not reference:
-        return 0
-    matcher = SequenceMatcher(None, candidate, reference, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks())
-
-
-def order_ratio(candidate_pages: Sequence[str], reference_pages: Sequence[str]) -> float:
-    """How much of the word sequence survives, page by page, in order: ``2 * matched /
-    (candidate words + reference words)`` summed over the pages (1.0: the same words in the
-    same order; the same words shuffled score well under 1.0, where word F1 gives 1.0).
-
-    Compared per page, so the cost stays that of a page (difflib is quadratic in the
-    worst case) and a page's words cannot match across pages. Pages are paired in order;
-    pages one side lacks count as unmatched words. 1.0 when neither side has words.
-    """
-    matched = total = 0
-    count = max(len(candidate_pages), len(reference_pages))
-    for i in range(count):
-        cand = words(candidate_pages[i]) if i < len(candidate_pages) else []
-        ref = words(reference_pages[i]) if i < len(reference_pages) else []
-        matched += _matched_words(cand, ref)
-        total += len(cand) + len(ref)
-    return 1.0 if total == 0 else 2 * matched / total
 
 
 def join_pages(pages: Iterable[str]) -> str:
@@ -166,6 +115,8 @@ _INSTALL = {
     "pdftotext": "poppler-utils; scripts/setup.sh installs it",
     "pandoc": "Debian package `pandoc`; scripts/setup.sh installs it",
     "qpdf": "Debian package `qpdf`; scripts/setup.sh installs it",
+    "tesseract": "Debian packages tesseract-ocr, tesseract-ocr-eng, tesseract-ocr-osd; "
+    "scripts/setup.sh installs them",
 }
 
 

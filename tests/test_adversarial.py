@@ -81,7 +81,9 @@ _started = time.monotonic()
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    return Extractor(LIMITS, registry=with_html())
+    # OCR off: these cases test the sandboxed plugins; the OCR path's hostile cases (a
+    # renderer over its memory, CPU or time limit) are in tests/test_ocr_adversarial.py.
+    return Extractor(LIMITS, registry=with_html(), ocr="off")
 
 
 def _require(fmt: str) -> None:

@@ -52,7 +52,7 @@ def test_json_success_is_document_to_dict(cli_misbehave: Any, capsys: Any) -> No
     assert out["page_count"] == 2
     assert set(out) == {
         "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings",
-        "headings", "pagination",
+        "headings", "pagination", "engine",
     }  # fmt: skip
 
 
@@ -249,7 +249,7 @@ def test_docx_through_the_extract_contract(
     assert "Public comment follows" in second
     assert set(out) == {
         "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings",
-        "headings", "pagination",
+        "headings", "pagination", "engine",
     }  # fmt: skip
 
 

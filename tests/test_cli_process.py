@@ -180,7 +180,9 @@ def test_show_one_document_its_text_and_chunks_and_ocr_counts(
     scanned = corpus / "civic" / "hackomaha__1303a_scanned.pdf"  # image-only pages
     plain = workdir / "plain.pdf"
     plain.write_bytes(make_pdf(["Minutes of the meeting", "Adjourned"]))
-    assert main(["process", str(scanned), str(plain)]) == 0
+    # --ocr off: the text layer's verdict is counted here (OCR through process and show:
+    # tests/test_ocr.py), and ten pages of OCR would only add time
+    assert main(["process", str(scanned), str(plain), "--ocr", "off"]) == 0
     assert ", 1 needs OCR, " in capsys.readouterr().out
     db = workdir / "conductor.sqlite"
     before = db.read_bytes()

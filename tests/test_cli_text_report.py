@@ -21,7 +21,8 @@ def test_scanned_pdf_says_its_pages_need_ocr(
     corpus: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pdf = corpus / SCANNED
-    assert main(["extract", str(pdf)]) == 0
+    # --ocr off: the text layer's verdict alone (test_ocr_cli.py has the report with OCR)
+    assert main(["extract", str(pdf), "--ocr", "off"]) == 0
     out, err = capsys.readouterr()
     assert out.count("--- PAGE ") == 10
     assert err == f"conductor: {pdf}: 10 of 10 pages need OCR (no text layer): pages 1-10\n"
@@ -29,7 +30,7 @@ def test_scanned_pdf_says_its_pages_need_ocr(
 
 def test_chunk_reports_ocr_pages_too(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pdf = corpus / OUTLINED
-    assert main(["chunk", str(pdf)]) == 0
+    assert main(["chunk", str(pdf), "--ocr", "off"]) == 0
     err = capsys.readouterr().err
     assert err == f"conductor: {pdf}: 3 of 3 pages need OCR (no text layer): pages 1-3\n"
 

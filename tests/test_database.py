@@ -487,7 +487,12 @@ def test_bad_migration_directories_are_refused(
 
 def test_shipped_migrations() -> None:
     shipped = load_migrations()
-    assert [m.name for m in shipped] == ["0001_init.sql", "0002_chunk_provenance.sql"]
+    assert [m.name for m in shipped][:4] == [
+        "0001_init.sql",
+        "0002_chunk_provenance.sql",
+        "0003_page_ocr.sql",
+        "0004_queue.sql",
+    ]
     assert default_migrations().joinpath("0001_init.sql").is_file()
     assert load_migrations(Path(str(default_migrations()))) == shipped
 

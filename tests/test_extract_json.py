@@ -72,6 +72,7 @@ def extractor(tmp_path_factory: pytest.TempPathFactory, dropin_dir: Path) -> Ext
         registry=registry,
         page_workers=1,
         cache_dir=tmp_path_factory.mktemp("cache"),
+        ocr="off",  # the two exports are compared; OCR would only add minutes
     )
 
 

@@ -191,7 +191,9 @@ _stats: dict[str, Counter[str]] = defaultdict(Counter)
 _slowest: dict[str, float] = defaultdict(float)
 
 
-_extractor = Extractor(LIMITS, registry=with_html())
+# OCR off: hundreds of mutated documents, many without text (test_ocr_adversarial.py has
+# the OCR path's hostile cases).
+_extractor = Extractor(LIMITS, registry=with_html(), ocr="off")
 
 
 def check(fmt: str, data: bytes) -> None:

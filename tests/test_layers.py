@@ -20,19 +20,34 @@ PACKAGE = Path(conductor.__file__).parent
 
 LAYERS: dict[str, tuple[str, ...]] = {
     # Plain values: exceptions, format signatures, type aliases, result dataclasses.
-    "values": ("_errors", "_formats", "_types", "_models"),
+    "values": ("_errors", "_formats", "_types", "_models", "_quality"),
     # Finding plugins: hook specs, the built-ins, manifests, plugin folders, detection.
     "plugins": ("_hookspecs", "_builtin", "_manifest", "_plugin_dirs", "_detect", "_registry"),
-    # Running one component: wasmtime, WIT <-> Python, reading the input.
-    "sandbox": ("_sandbox", "_convert", "_source"),
+    # Running one component: wasmtime, WIT <-> Python, reading the input; the limited
+    # child processes beside it (renderer, tesseract, the pdfium fallback).
+    "sandbox": ("_sandbox", "_convert", "_source", "_ocr"),
     # Extraction and chunking of one document.
     "extraction": ("_parallel", "_chunk", "_extract"),
     # The module-level functions over a default Extractor.
     "api": ("_api",),
     # Batches: the store, downloads, results, jobs, the Conductor.
-    "batch": ("_db", "_fetch", "_results", "_jobs", "_pipeline"),
+    "batch": (
+        "_db",
+        "_store",
+        "_queue",
+        "_fetch",
+        "_results",
+        "_jobs",
+        "_pipeline",
+        "_fanout",
+        "_job_inputs",
+        "_metrics_db",
+        "_worker",
+    ),
+    # The HTTP service: jobs API, its job runner and callbacks, over the batch layer.
+    "service": ("_service",),
     # The command line.
-    "cli": ("_interrupt", "_listing", "_cli"),
+    "cli": ("_interrupt", "_listing", "_compare", "_queue_cli", "_cli"),
 }
 
 ORDER = [module for layer in LAYERS.values() for module in layer]

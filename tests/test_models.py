@@ -41,7 +41,7 @@ def test_to_dict_is_exactly_the_cli_json() -> None:
     d = _doc().to_dict()
     assert list(d) == [
         "source", "format", "sha256", "page_count", "metadata", "pages", "outline", "warnings",
-        "headings", "pagination",
+        "headings", "pagination", "engine",
     ]  # fmt: skip
     assert list(d["metadata"]) == [
         "title", "author", "subject", "creator", "producer", "created", "modified", "page_count"
@@ -53,6 +53,7 @@ def test_to_dict_is_exactly_the_cli_json() -> None:
         "needs_ocr": True,
         "ocr_reason": "no_text_layer",
         "links": [],
+        "ocr": None,
     }
     assert d["pages"][0]["links"] == ["https://x.org"]
     assert d["outline"] == [{"title": "Intro", "level": 1, "page": 1}]

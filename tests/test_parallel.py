@@ -91,7 +91,8 @@ def big_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _extractor(tmp_path: Path, workers: int, **limits: float) -> Extractor:
-    ex = Extractor(Limits(**limits), page_workers=workers, cache_dir=tmp_path)  # type: ignore[arg-type]
+    # OCR off: the plugin's page ranges are under test (OCR comes after the merge)
+    ex = Extractor(Limits(**limits), page_workers=workers, cache_dir=tmp_path, ocr="off")  # type: ignore[arg-type]
     ex.parallel_min_bytes = 0  # the generated file is small; split it anyway
     return ex
 
@@ -253,4 +254,16 @@ def test_a_real_packet_of_corpus_pdfs_is_the_same_in_parallel(corpus: Path, tmp_
     serial = _extractor(tmp_path, 1).extract(packet)
     parallel = _extractor(tmp_path, 2).extract(packet)
     assert len(serial.pages) > HEAD_PAGES + 2 * MIN_RANGE_PAGES
+    assert parallel == serial
+
+
+def test_a_book_with_an_outline_is_the_same_in_parallel(corpus: Path, tmp_path: Path) -> None:
+    """The 1,151-page LaTeX book (outline, links, named destinations): each range after
+    the first loads only the objects its pages reach and carries no outline; the first
+    range's outline and metadata make the document, as one call makes it."""
+    path = corpus / "typeset" / "cplusplus-annotations.pdf"
+    serial = _extractor(tmp_path, 1).extract(path)
+    parallel = _extractor(tmp_path, 2).extract(path)
+    assert len(serial.pages) == 1151
+    assert len(serial.outline) > 100
     assert parallel == serial

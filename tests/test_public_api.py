@@ -20,6 +20,10 @@ CONTRACT = {
     "Conductor", "Result", "ChunkConfig", "CancelledError", "Database", "FetchConfig",
     # entry-point plugins: `@hookimpl def conductor_register_plugins() -> [PluginSpec(...)]`
     "PluginSpec", "hookimpl",
+    # OCR of scanned pages (issue 15)
+    "PageOcr", "OcrOptions", "ChildLimits",
+    # PostgreSQL store and job queue (issue 16)
+    "Store", "PostgresStore", "JobQueue", "JobRecord",
 }  # fmt: skip
 
 
@@ -39,10 +43,12 @@ def test_all_is_exactly_what_is_public() -> None:
 
 def test_signatures() -> None:
     sig = inspect.signature(conductor.extract)
-    assert list(sig.parameters) == ["source", "pages", "limits", "name", "password"]
+    ocr = ["ocr", "ocr_languages", "ocr_dpi"]
+    assert list(sig.parameters) == ["source", "pages", "limits", "name", "password", *ocr]
+    assert [sig.parameters[p].default for p in ocr] == ["auto", ("eng",), 300]
     assert all(
         sig.parameters[p].kind is inspect.Parameter.KEYWORD_ONLY
-        for p in ("pages", "limits", "name", "password")
+        for p in ("pages", "limits", "name", "password", *ocr)
     )
     method = inspect.signature(conductor.Extractor.extract)
     assert list(method.parameters)[:4] == ["self", "source", "pages", "name"]

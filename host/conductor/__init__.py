@@ -35,12 +35,17 @@ from ._models import (
     Metadata,
     OutlineEntry,
     Page,
+    PageOcr,
 )
+from ._ocr import ChildLimits, OcrOptions
 from ._pipeline import Conductor
+from ._queue import JobQueue, JobRecord
 from ._results import ChunkConfig, Result
+from ._store import PostgresStore, Store
 
 __all__ = [
     "CancelledError",
+    "ChildLimits",
     "Chunk",
     "ChunkConfig",
     "Conductor",
@@ -56,15 +61,21 @@ __all__ = [
     "FetchConfig",
     "Heading",
     "InvalidConfigError",
+    "JobQueue",
+    "JobRecord",
     "Limits",
     "MemoryLimitError",
     "Metadata",
+    "OcrOptions",
     "OutlineEntry",
     "Page",
+    "PageOcr",
     "PluginFailureError",
     "PluginSpec",
+    "PostgresStore",
     "ReadError",
     "Result",
+    "Store",
     "TooLargeError",
     "UnsupportedFormatError",
     "chunk",

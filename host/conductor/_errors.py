@@ -146,7 +146,8 @@ class InvalidConfigError(ConductorError):
     """The chunking configuration cannot be satisfied: ``max_tokens`` below 1 (or too small
     for a single character), ``overlap_tokens`` not below ``max_tokens``, an unknown
     encoding, or a value of the wrong type (``chunk-error::invalid-config``, or the host's
-    own check before the plugin runs)."""
+    own check before the plugin runs). With stage ``serve``: ``conductor serve`` cannot
+    start with its configuration (no API keys, an unsupported database URL)."""
 
     kind = "invalid_config"
     default_stage = "chunk"
@@ -157,10 +158,12 @@ class InvalidConfigError(ConductorError):
 
 
 class DatabaseError(ConductorError):
-    """The SQLite store failed: the file cannot be opened or is not a database, it was
-    written by a newer version (its schema version is above what this code knows), a
-    migration failed (it is rolled back), or a read or write failed (``sqlite3.Error``,
-    wrapped; ``document`` is the database path)."""
+    """The store failed: the SQLite file or the PostgreSQL server cannot be opened or is
+    not a conductor database, it was written by a newer version (its schema version is
+    above what this code knows), a migration failed (it is rolled back), or a read or
+    write failed (``sqlite3.Error``/``psycopg.Error``, wrapped; ``document`` is the
+    database path, or its URL without the password). Also: a job queue command given a
+    SQLite path (a queue needs PostgreSQL)."""
 
     kind = "database"
     default_stage = "store"

@@ -12,10 +12,11 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from ._db import Database, FailureRecord
+from ._db import FailureRecord
 from ._errors import CancelledError, ConductorError, PluginFailureError, ReadError
 from ._models import Chunk, Document
 from ._results import Result
+from ._store import Store
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Batch:
     ``alive`` maps a sha256 to its document only while a caller still holds that result.
     """
 
-    db: Database | None
+    db: Store | None
     cancelled: Callable[[], bool]
     stored: set[str] = field(default_factory=set)
     alive: weakref.WeakValueDictionary[str, Document] = field(
@@ -97,7 +98,11 @@ def parse_item(index: int, item: object) -> Job | Result:
     text = os.fspath(path)
     if not isinstance(text, str) or not text:
         return bad('"path" must be a non-empty str path')
-    return Job(index, text, None, text, vendor, password, stage="read")
+    # An upload's spool file is read from "path" but named for its user by "name".
+    name = item.get("name")
+    if name is not None and (not isinstance(name, str) or not name):
+        return bad('"name" must be a non-empty string')
+    return Job(index, name or text, None, text, vendor, password, stage="read")
 
 
 PERMANENT_KINDS = frozenset({"not_found", "unsupported_format"})

@@ -90,10 +90,28 @@ class OutlineEntry:
 
 
 @dataclass
+class PageOcr:
+    """How a page's text was read by OCR (``Page.ocr``).
+
+    :param engine: the OCR engine and its version, ``"tesseract 5.3.0"``.
+    :param languages: the language packs it read with, ``["eng"]``.
+    :param confidence: its mean word confidence, 0.0-1.0.
+    :param dpi: the resolution the page was rendered at.
+    """
+
+    engine: str
+    languages: list[str]
+    confidence: float
+    dpi: int
+
+
+@dataclass
 class Page:
     """One page of text. ``chars`` counts non-whitespace characters.
 
-    ``ocr_reason`` is ``"no_text_layer"`` or ``"garbled_text"`` when ``needs_ocr``.
+    ``needs_ocr`` and ``ocr_reason`` describe the page's text layer: ``ocr_reason`` is
+    ``"no_text_layer"`` or ``"garbled_text"`` when ``needs_ocr``. ``ocr`` is set when the
+    text was read by OCR instead (then ``text`` is what OCR read).
     """
 
     number: int
@@ -102,6 +120,7 @@ class Page:
     needs_ocr: bool = False
     ocr_reason: str | None = None
     links: list[str] = field(default_factory=list)
+    ocr: PageOcr | None = None
 
 
 @dataclass
@@ -144,6 +163,9 @@ class Document:
     pagination: str = "fixed"
     """How the text was divided into pages: one of :data:`PAGINATIONS` (PDF ``fixed``;
     DOCX ``page_breaks``, ``rendered_page_breaks`` or ``single``)."""
+    engine: str | None = None
+    """``None`` when the format's plugin made the document; ``"pdfium-fallback"`` when it
+    failed and the opt-in fallback engine (``fallback="pdfium"``) extracted it."""
 
     @property
     def text(self) -> str:
@@ -154,6 +176,10 @@ class Document:
         # What chunk() calls, set by the Extractor that made the document. An attribute,
         # not a field: to_dict(), ==, repr() and the store never see it.
         self._chunker: DocumentChunker | None = None
+        # Seconds its pages spent in OCR when this process extracted it (None: no OCR ran),
+        # for the pipeline's ``ocr_s`` timing. Not a field either: a measurement of one
+        # run, not part of the document.
+        self.ocr_seconds: float | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # The extractor (engine, locks, threads) neither pickles nor copies: a pickled or
@@ -243,6 +269,17 @@ class Chunk:
         return asdict(self)
 
 
+def chunks_to_dict(document: Document, chunks: list[Chunk]) -> dict[str, Any]:
+    """Exactly the output of ``conductor chunk --json`` (and of the service's
+    ``GET /v1/documents/{sha256}/chunks``)."""
+    return {
+        "source": document.source,
+        "format": document.format,
+        "page_count": document.page_count,
+        "chunks": [c.to_dict() for c in chunks],
+    }
+
+
 __all__ = [
     "PAGINATIONS",
     "Chunk",
@@ -254,4 +291,6 @@ __all__ = [
     "Metadata",
     "OutlineEntry",
     "Page",
+    "PageOcr",
+    "chunks_to_dict",
 ]

@@ -5,8 +5,9 @@ The calls of one document share its memory limit (:func:`range_workers`,
 :func:`memory_share`): ``Limits.memory_mb`` bounds the document, not each instance, so
 splitting a hostile document over N instances cannot take N times the limit.
 
-Every call is a fresh instance that parses the whole file and renders only its range, so
-splitting costs one extra parse per range; it pays when there are many pages. The ranges
+Every call is a fresh instance that renders only its range; the PDF plugin loads only
+the objects a range's pages reach (the whole file when its cross-reference table is
+damaged), so splitting costs little more than the page tree per extra range. The ranges
 come from the page count. For a PDF whose page objects can be counted in its bytes
 (:func:`estimate_page_count`) all ranges start at once, the last one open-ended, so a
 wrong count only unbalances the work; otherwise the count is learnt from a first call on
@@ -120,8 +121,9 @@ def split_ranges(first: int, last: int, parts: int) -> list[tuple[int, int]]:
 def merge_documents(parts: list[Document], *, open_ended: bool = False) -> Document:
     """One document from the results of consecutive page ranges of the same file.
 
-    Document-level fields (metadata, outline, pagination) come from the first part, which
-    every call computes whole; pages are concatenated; warnings and headings are merged
+    Document-level fields (metadata, outline, pagination) come from the first part, the
+    one that starts at page 1 (a PDF range after page 1 carries no outline, and loads only
+    the objects its pages reach); pages are concatenated; warnings and headings are merged
     without repeating the document-level ones each call reported again. ``open_ended``:
     the ranges came from :func:`open_ranges`, whose range-past-the-end warnings are
     dropped.

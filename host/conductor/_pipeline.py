@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ._db import ChunkingKey, Database, UrlRecord
+from ._db import ChunkingKey, UrlRecord
 from ._errors import (
     CancelledError,
     ConductorError,
@@ -36,6 +36,7 @@ from ._errors import (
 )
 from ._extract import Extractor
 from ._fetch import FetchConfig, Fetched, Fetcher
+from ._fetch._client import HostGate
 from ._jobs import (
     Batch,
     Job,
@@ -49,7 +50,10 @@ from ._jobs import (
     unexpected,
 )
 from ._models import Chunk, Document, Limits
+from ._ocr import OcrOptions, PageProgress
+from ._queue import JobQueue, JobRecord, JobStatus, require_postgres
 from ._results import ChunkConfig, Result
+from ._store import PostgresStore, Store, open_store
 
 log = logging.getLogger("conductor.pipeline")
 
@@ -91,8 +95,10 @@ class _BatchPool:
 class Conductor:
     """Processes batches of documents: download, extract, chunk, store.
 
-    :param database: the SQLite file (opened for each batch, created when missing), an
-        open :class:`Database` (used as is, not closed), or ``None`` for no persistence.
+    :param database: the SQLite file (opened for each batch, created when missing), a
+        ``postgresql://`` URL (the :class:`PostgresStore`, and the job queue of
+        :meth:`submit`), an open :class:`Store` (used as is, not closed), or ``None`` for
+        no persistence.
     :param fetch: download settings (default :class:`FetchConfig()`); ``concurrency`` is
         how many documents download at once.
     :param limits: sandbox bounds for every extraction and chunking.
@@ -106,12 +112,16 @@ class Conductor:
     :param retry_failed: also try inputs whose recorded failure is not due for a retry
         yet, or is permanent (``not_found``, ``unsupported_format``); by default they get
         a ``skipped`` error result without being downloaded or read.
+    :param ocr: ``"auto"``, ``"off"`` or ``"force"`` (or :class:`OcrOptions`), with
+        ``ocr_languages``, ``ocr_dpi`` and ``ocr_progress``: as for :class:`Extractor`.
+    :param fallback: ``"pdfium"``: the fallback engine for PDFs the plugin fails on (see
+        :class:`Extractor`).
     """
 
     def __init__(
         self,
         *,
-        database: str | os.PathLike[str] | Database | None = "conductor.sqlite",
+        database: str | os.PathLike[str] | Store | None = "conductor.sqlite",
         fetch: FetchConfig | None = None,
         limits: Limits | None = None,
         workers: int = os.cpu_count() or 1,
@@ -120,6 +130,11 @@ class Conductor:
         plugin_path: Iterable[str | os.PathLike[str]] | None = None,
         pins: Mapping[str, str] | None = None,
         retry_failed: bool = False,
+        ocr: str | OcrOptions = "auto",
+        ocr_languages: tuple[str, ...] = ("eng",),
+        ocr_dpi: int = 300,
+        ocr_progress: PageProgress | None = None,
+        fallback: str | None = None,
     ) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be an int >= 1, got {workers!r}")
@@ -134,9 +149,21 @@ class Conductor:
         self.chunking = chunking
         self.chunk = chunk
         self.retry_failed = retry_failed
-        self.extractor = Extractor(self.limits, plugin_path=plugin_path, pins=pins)
+        self.extractor = Extractor(
+            self.limits,
+            plugin_path=plugin_path,
+            pins=pins,
+            ocr=ocr,
+            ocr_languages=ocr_languages,
+            ocr_dpi=ocr_dpi,
+            ocr_progress=ocr_progress,
+            fallback=fallback,
+        )
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        # set by a queue worker (conductor._worker): the per-host connection cap the whole
+        # cluster shares, entered around each request besides FetchConfig's own cap
+        self.download_gate: HostGate | None = None
 
     # -- the three ways in ------------------------------------------------------------
 
@@ -149,7 +176,8 @@ class Conductor:
     ) -> list[Result]:
         """Processes every item and returns one :class:`Result` per item, in input order.
 
-        Each item is a mapping with ``"url"`` or ``"path"``, and optionally ``"type"``
+        Each item is a mapping with ``"url"`` or ``"path"`` (with it, ``"name"`` may name
+        the document instead, as an upload's filename), and optionally ``"type"``
         (a hint only: the bytes' magic decides), ``"source"`` (a vendor name, stored
         with the URL) and ``"password"`` (for an encrypted document; passed to the
         plugin only, never logged, stored or shown in a result). A malformed item gets
@@ -268,7 +296,9 @@ class Conductor:
                 fetcher: Fetcher | None = None
                 html = False
                 if any(job.url is not None for job in jobs):
-                    fetcher = await stack.enter_async_context(Fetcher(self.fetch))
+                    fetcher = await stack.enter_async_context(
+                        Fetcher(self.fetch, gate=self.download_gate)
+                    )
                     # with an HTML plugin, a web page that is not an interstitial is a
                     # document (an agenda page), not a failed download
                     html = await asyncio.to_thread(self._handles, "html")
@@ -307,6 +337,74 @@ class Conductor:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="conductor-worker")
             return self._pool
 
+    # -- the queue (PostgreSQL) ---------------------------------------------------------
+
+    def submit(self, sources: Iterable[str]) -> list[int]:
+        """Queues one job per source (http(s) URLs) for ``conductor worker`` processes on
+        any machine, and returns their job ids in order; a source already queued or
+        running is not queued again (its job's id is returned).
+
+        :raises DatabaseError: ``database`` is not PostgreSQL (a queue needs it;
+            :meth:`process_documents` runs a batch here), or a source is not a URL.
+        """
+        with JobQueue(self._queue_url("Conductor.submit")) as queue:
+            return [s.job_id for s in queue.submit(sources)]
+
+    def jobs(self, status: JobStatus | None = None) -> list[JobRecord]:
+        """The queue's jobs (or those with ``status``), oldest first.
+
+        :raises DatabaseError: ``database`` is not PostgreSQL.
+        """
+        with JobQueue(self._queue_url("Conductor.jobs")) as queue:
+            return queue.jobs(status)
+
+    def _queue_url(self, what: str) -> str:
+        target = self.database
+        return require_postgres(target.url if isinstance(target, PostgresStore) else target, what)
+
+    async def _aprocess_fetched(self, fetched: Fetched, document: Document | None = None) -> Result:
+        """One document a queue worker downloaded itself (:mod:`conductor._worker`, which
+        looks at the bytes before choosing to fan a large PDF out): extracted, chunked
+        and stored as this pipeline does its own downloads; with ``document`` (the merge
+        of its page ranges) only chunked and stored. ``fetched.path`` stays the caller's."""
+        job = Job(0, fetched.url, fetched.url, None, None, committed=True, stage="extract")
+        db, own_db = self._open_database()
+        batch = Batch(db, lambda: False)
+        pool = _BatchPool(self._worker_pool())
+        try:
+            if document is None:
+                return await pool.run(self._work, job, batch, fetched, None, {})
+            return await pool.run(self._store_merged, job, batch, document, fetched)
+        finally:
+            await pool.drain()
+            if own_db and db is not None:
+                db.close()
+
+    async def _afailed_download(
+        self, url: str, error: ConductorError, timings: dict[str, float]
+    ) -> Result:
+        """The error result of a download a queue worker made itself, recorded in the
+        store's ``failures`` as the pipeline records its own."""
+        job = Job(0, url, url, None, None)
+        db, own_db = self._open_database()
+        try:
+            batch = Batch(db, lambda: False)
+            return await asyncio.to_thread(self._failed, job, batch, error, timings)
+        finally:
+            if own_db and db is not None:
+                db.close()
+
+    def _store_merged(self, job: Job, batch: Batch, document: Document, fetched: Fetched) -> Result:
+        timings: dict[str, float] = {}
+        try:
+            with batch.lock_for(document.sha256):
+                extractor = self._plugin_id(document.format, job)
+                return self._finish(job, batch, document, extractor, fetched, timings, cached=False)
+        except ConductorError as e:
+            return self._failed(job, batch, e, timings)
+        except Exception as e:
+            return self._failed(job, batch, unexpected(job, e), timings)
+
     def close(self) -> None:
         """Stops the worker threads (a later batch starts new ones)."""
         with self._pool_lock:
@@ -320,10 +418,10 @@ class Conductor:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _open_database(self) -> tuple[Database | None, bool]:
-        if self.database is None or isinstance(self.database, Database):
+    def _open_database(self) -> tuple[Store | None, bool]:
+        if self.database is None or not isinstance(self.database, (str, os.PathLike)):
             return self.database, False
-        return Database(self.database), True
+        return open_store(self.database), True
 
     async def _one(
         self,
@@ -445,6 +543,9 @@ class Conductor:
                     path, name=job.source, media_type=media_type, password=job.password
                 )
                 timings["extract_s"] = time.monotonic() - start
+                if document.ocr_seconds is not None:  # OCR is its own stage
+                    timings["ocr_s"] = document.ocr_seconds
+                    timings["extract_s"] = max(0.0, timings["extract_s"] - document.ocr_seconds)
                 extractor = self._plugin_id(document.format, job)
             return self._finish(job, batch, document, extractor, fetched, timings, cached=cached)
 
@@ -460,7 +561,19 @@ class Conductor:
         document = db.load_document(sha256)
         if origin is None or document is None:
             return None, None
+        if self._ocr_missing(document):
+            log.info("%s: stored document %s lacks OCR, reading it again", job.source, sha256[:12])
+            return None, None
         return document, origin[1]
+
+    def _ocr_missing(self, document: Document) -> bool:
+        """Whether OCR is on and a stored page that needs it was never tried (a document
+        stored with OCR off, or before OCR existed): then it is extracted again. A page
+        OCR was tried on and could not read has a warning, and stays as it is."""
+        if self.extractor.ocr.mode == "off" or document.format != "pdf":
+            return False
+        tried = {w.page for w in document.warnings if w.code.startswith("ocr_")}
+        return any(p.needs_ocr and p.ocr is None and p.number not in tried for p in document.pages)
 
     def _reusable(self, job: Job, batch: Batch, sha256: str) -> bool:
         """Whether the stored document of ``sha256`` may be used as it is: stored by this
@@ -568,7 +681,7 @@ class Conductor:
 
     def _store(
         self,
-        db: Database,
+        db: Store,
         job: Job,
         document: Document,
         chunks: list[Chunk] | None,

@@ -49,8 +49,9 @@ class Result:
 
     :param source: the input's ``url`` or ``path``, as given (``repr`` of a malformed item).
     :param index: the input's position in the batch.
-    :param timings: seconds spent per stage: ``download_s``, ``extract_s``, ``chunk_s``,
-        ``store_s`` (a stage that did not run is absent).
+    :param timings: seconds spent per stage: ``download_s``, ``extract_s``, ``ocr_s``
+        (pages read by OCR; not counted in ``extract_s``), ``chunk_s``, ``store_s`` (a
+        stage that did not run is absent).
     :param cached: the same bytes were seen before (in the database or earlier in the
         batch), so they were loaded instead of extracted again.
     :param not_modified: the server answered 304 to a conditional GET; the stored document
