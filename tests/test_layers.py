@@ -33,10 +33,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # Batches: the store, downloads, results, jobs, the Conductor.
     "batch": (
         "_db",
+        "_results",
+        "_worker_config",
         "_store",
         "_queue",
         "_fetch",
-        "_results",
         "_jobs",
         "_pipeline",
         "_fanout",

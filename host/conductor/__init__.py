@@ -7,6 +7,8 @@ plugin sandboxed in WebAssembly.
 >>> chunk(doc, max_tokens=512)[0].section  # doctest: +SKIP
 """
 
+import typing as _typing
+
 from ._api import chunk, detect_format, extract
 from ._db import Database
 from ._errors import (
@@ -39,9 +41,25 @@ from ._models import (
 )
 from ._ocr import ChildLimits, OcrOptions
 from ._pipeline import Conductor
-from ._queue import JobQueue, JobRecord
 from ._results import ChunkConfig, Result
-from ._store import PostgresStore, Store
+from ._store import Store
+
+if _typing.TYPE_CHECKING:
+    from ._queue import JobQueue, JobRecord
+    from ._store import PostgresStore
+
+_LAZY = {"JobQueue": "._queue", "JobRecord": "._queue", "PostgresStore": "._store"}
+"""Exported names whose modules load psycopg or procrastinate (~130 ms): imported on first
+use, so that ``import conductor`` (and every CLI command) does not pay for PostgreSQL."""
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CancelledError",

@@ -41,12 +41,7 @@ from ._queue._fanout import (
 )
 from ._results import Result
 from ._store import PostgresStore
-
-FANOUT_PAGES = 200
-"""The default page threshold: a PDF with more pages is split into ranges of about this
-many pages (never under :data:`conductor._parallel.MIN_RANGE_PAGES`). Below it, one
-worker extracts faster than the round trip of the bytes through the database and a
-parse per range costs."""
+from ._worker_config import FANOUT_PAGES
 
 QueueRange = Callable[[int, int, int], Awaitable[None]]
 """``(parent_job_id, first_page, last_page)``: queues a range job (idempotently)."""

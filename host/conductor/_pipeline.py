@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._db import ChunkingKey, UrlRecord
 from ._errors import (
@@ -51,9 +51,11 @@ from ._jobs import (
 )
 from ._models import Chunk, Document, Limits
 from ._ocr import OcrOptions, PageProgress
-from ._queue import JobQueue, JobRecord, JobStatus, require_postgres
 from ._results import ChunkConfig, Result
-from ._store import PostgresStore, Store, open_store
+from ._store import Store, open_store
+
+if TYPE_CHECKING:
+    from ._queue import JobRecord, JobStatus
 
 log = logging.getLogger("conductor.pipeline")
 
@@ -347,6 +349,8 @@ class Conductor:
         :raises DatabaseError: ``database`` is not PostgreSQL (a queue needs it;
             :meth:`process_documents` runs a batch here), or a source is not a URL.
         """
+        from ._queue import JobQueue  # procrastinate loads only for the queue
+
         with JobQueue(self._queue_url("Conductor.submit")) as queue:
             return [s.job_id for s in queue.submit(sources)]
 
@@ -355,10 +359,15 @@ class Conductor:
 
         :raises DatabaseError: ``database`` is not PostgreSQL.
         """
+        from ._queue import JobQueue
+
         with JobQueue(self._queue_url("Conductor.jobs")) as queue:
             return queue.jobs(status)
 
     def _queue_url(self, what: str) -> str:
+        from ._queue import require_postgres
+        from ._store import PostgresStore
+
         target = self.database
         return require_postgres(target.url if isinstance(target, PostgresStore) else target, what)
 

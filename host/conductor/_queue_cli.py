@@ -26,13 +26,15 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._fetch import FetchConfig
 from ._models import Limits
-from ._queue import JOB_STATUSES, JobQueue, require_postgres
-from ._results import ChunkConfig
-from ._worker import JobOutcome, WorkerConfig, run_worker
+from ._results import JOB_STATUSES, ChunkConfig
+from ._worker_config import WorkerConfig
+
+if TYPE_CHECKING:
+    from ._worker import JobOutcome
 
 QUEUE_COMMANDS = ("submit", "worker", "jobs", "cancel")
 
@@ -103,6 +105,9 @@ def queue_main(
 ) -> int:
     """Runs one queue command; returns the exit status. ``sources`` are submit's, read
     (stdin included); ``settings`` parses worker's shared flags."""
+    # The queue and the worker load procrastinate and psycopg: only for these commands.
+    from ._queue import JobQueue, require_postgres
+
     url = require_postgres(args.db, f"conductor {args.command}")
     if args.command == "worker":
         return _worker(args, url, settings())
@@ -125,6 +130,8 @@ def queue_main(
 
 
 def _worker(args: argparse.Namespace, url: str, settings: WorkerSettings) -> int:
+    from ._worker import run_worker
+
     if args.concurrency < 1:
         raise ValueError(f"--concurrency must be at least 1, got {args.concurrency}")
     config = WorkerConfig(

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ._chunk import check_config
 from ._db import ChunkingKey
 from ._errors import ConductorError
 from ._models import Chunk, Document
 from ._types import Encoding
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "succeeded", "failed", "cancelled")
+"""A queue job's status as ``conductor jobs`` shows it (:mod:`conductor._queue`). Here,
+not in the queue, so that the CLI offers the choices without importing procrastinate."""
 
 
 @dataclass(frozen=True)

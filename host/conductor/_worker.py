@@ -36,7 +36,7 @@ from procrastinate.worker import Worker
 
 from . import _metrics_db as metrics_db
 from ._errors import ConductorError
-from ._fanout import FANOUT_PAGES, Fanned, Fanouts, RangeFailed
+from ._fanout import Fanned, Fanouts, RangeFailed
 from ._fetch import FetchConfig
 from ._job_inputs import InputRunner
 from ._models import Limits
@@ -53,6 +53,7 @@ from ._queue import (
 from ._queue._fanout import RANGE_TASK
 from ._results import ChunkConfig, Result
 from ._store import PostgresStore
+from ._worker_config import WorkerConfig
 
 TRANSIENT_KINDS = frozenset({"download_failed", "timeout", "circuit_open", "database", "io_error"})
 """Failures that may pass by themselves (the network, a busy server or database, a
@@ -77,51 +78,6 @@ RETRY = RetryStrategy(
 """A job whose document failed for a reason that may pass (:data:`TRANSIENT_KINDS`) runs
 again after 7 s, then 9 s: three attempts in all. Any other failure is not retried
 (:class:`PermanentJobError` is outside ``retry_exceptions``)."""
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    """How a worker runs.
-
-    :param concurrency: jobs at once in this process.
-    :param rate: requests per second to each host, for all workers together (shared
-        through PostgreSQL); ``math.inf`` for no limit.
-    :param connections: requests in flight to one host, for all workers together
-        (PostgreSQL advisory locks, freed when a worker's session ends).
-    :param burst: exit when nothing is queued or running.
-    :param max_jobs: exit after this many jobs (``None``: never).
-    :param heartbeat_s: how often the worker tells the database it is alive.
-    :param stalled_s: a running job whose worker has not heartbeated for this long is
-        queued again (keep it a few heartbeats long).
-    :param poll_s: how often the database is polled for new jobs (besides LISTEN/NOTIFY)
-        and for the burst exit.
-    :param fanout_pages: a PDF showing more pages is split into page-range jobs of about
-        this many pages for any worker (:mod:`conductor._fanout`); 0 turns it off.
-    """
-
-    concurrency: int = 1
-    rate: float = 0.5
-    connections: int = 2
-    burst: bool = False
-    max_jobs: int | None = None
-    heartbeat_s: float = 5.0
-    stalled_s: float = 20.0
-    poll_s: float = 1.0
-    fanout_pages: int = FANOUT_PAGES
-
-    def __post_init__(self) -> None:
-        if self.concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
-        if not self.rate > 0:
-            raise ValueError(f"rate must be above 0, got {self.rate}")
-        if self.connections < 1:
-            raise ValueError(f"connections must be at least 1, got {self.connections}")
-        if self.fanout_pages < 0:
-            raise ValueError(f"fanout_pages must be 0 (off) or more, got {self.fanout_pages}")
-        if self.max_jobs is not None and self.max_jobs < 1:
-            raise ValueError(f"max_jobs must be at least 1, got {self.max_jobs}")
-        if not 0 < self.heartbeat_s < self.stalled_s:
-            raise ValueError("heartbeat_s must be above 0 and below stalled_s")
 
 
 @dataclass(frozen=True)

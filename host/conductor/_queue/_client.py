@@ -18,6 +18,7 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued, ProcrastinateException
 
 from conductor._errors import DatabaseError
+from conductor._results import JOB_STATUSES, JobStatus
 from conductor._store import PostgresStore, is_postgres_url
 
 from ._schema import ensure_queue_schema
@@ -28,9 +29,6 @@ TASK_NAME = "conductor.process"
 QUEUE = "conductor"
 """The procrastinate queue the jobs are in."""
 
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "succeeded", "failed", "cancelled")
-"""A job's status as ``conductor jobs`` shows it."""
 
 # procrastinate's statuses -> ours: a job being aborted still runs until it stops.
 _STATUS: dict[str, JobStatus] = {

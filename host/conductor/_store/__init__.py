@@ -8,8 +8,25 @@ the job queue, :mod:`conductor._queue`).
 one per SQLite migration), ``_open`` :func:`open_store`, which picks one by name.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ._open import open_store
-from ._postgres import PostgresStore, is_postgres_url, redact
 from ._protocol import Store
+from ._urls import is_postgres_url, redact
+
+if TYPE_CHECKING:
+    from ._postgres import PostgresStore
+
+
+def __getattr__(name: str) -> Any:
+    """``PostgresStore`` on first use: psycopg loads only when PostgreSQL is used."""
+    if name == "PostgresStore":
+        from ._postgres import PostgresStore
+
+        return PostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["PostgresStore", "Store", "is_postgres_url", "open_store", "redact"]

@@ -6,8 +6,8 @@ import os
 
 from conductor._db import Database
 
-from ._postgres import PostgresStore, is_postgres_url
 from ._protocol import Store
+from ._urls import is_postgres_url
 
 
 def open_store(target: str | os.PathLike[str], *, read_only: bool = False) -> Store:
@@ -19,6 +19,9 @@ def open_store(target: str | os.PathLike[str], *, read_only: bool = False) -> St
     """
     if is_postgres_url(target):
         assert isinstance(target, str)
+        # Imported here: psycopg loads only for a PostgreSQL store.
+        from ._postgres import PostgresStore
+
         return PostgresStore(target, read_only=read_only)
     return Database(target, read_only=read_only)
 

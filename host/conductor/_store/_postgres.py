@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -31,6 +30,7 @@ from conductor._models import Chunk, Document
 
 from ._migrate_pg import migrate, postgres_migrations, schema_version
 from ._text import nul_safe
+from ._urls import is_postgres_url, redact
 
 
 def _pg(sql: str) -> str:
@@ -82,24 +82,6 @@ _SUMMARY = (
 )
 
 Conn = psycopg.Connection[Any]
-
-
-def is_postgres_url(target: object) -> bool:
-    """Whether ``target`` names a PostgreSQL database (``postgresql://`` or
-    ``postgres://``) rather than a SQLite file."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
-def redact(url: str) -> str:
-    """``url`` without its password, for messages and logs (a file path: as it is)."""
-    if not is_postgres_url(url):
-        return url
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
 class PostgresStore:
