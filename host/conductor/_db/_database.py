@@ -15,7 +15,14 @@ from types import TracebackType
 from conductor._errors import DatabaseError
 from conductor._models import Chunk, Document
 
-from ._migrate import Migration, MigrationsDir, check_version, load_migrations, migrate
+from ._migrate import (
+    Migration,
+    MigrationsDir,
+    check_version,
+    load_migrations,
+    migrate,
+    older_read_only_error,
+)
 from ._migrate import schema_version as _schema_version
 from ._records import (
     DOCUMENT_COLUMNS,
@@ -543,10 +550,6 @@ def _check_ours(
     newest = known[-1].version if known else 0
     current = check_version(_schema_version(conn), newest, path)
     if current < newest:
-        raise DatabaseError(
-            f"the database's schema version is {current}, older than this "
-            f"engagic-conductor's ({newest}), and it was opened read-only",
-            document=path,
-            hint="open it once for writing to upgrade it (`conductor process --db FILE` "
-            "or Database(path))",
+        raise older_read_only_error(
+            current, newest, path, how="`conductor process --db FILE` or Database(path)"
         )

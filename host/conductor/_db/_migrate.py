@@ -152,14 +152,29 @@ def migrate(conn: sqlite3.Connection, migrations: list[Migration], *, where: str
 def check_version(current: int, known: int, where: str) -> int:
     """``current``, unless it is newer than ``known`` (refused)."""
     if current > known:
-        raise DatabaseError(
-            f"the database's schema version is {current}, newer than the newest this "
-            f"engagic-conductor knows ({known})",
-            document=where,
-            hint="open it with the newer engagic-conductor that wrote it, or use another "
-            "database file",
-        )
+        raise newer_schema_error(current, known, where)
     return current
+
+
+def older_read_only_error(current: int, known: int, where: str, *, how: str) -> DatabaseError:
+    """A database one migration or more behind, opened read-only (so not upgraded);
+    ``how`` says how to open it for writing with this store."""
+    return DatabaseError(
+        f"the database's schema version is {current}, older than this "
+        f"engagic-conductor's ({known}), and it was opened read-only",
+        document=where,
+        hint=f"open it once for writing to upgrade it ({how})",
+    )
+
+
+def newer_schema_error(current: int, known: int, where: str) -> DatabaseError:
+    """A database written by a newer engagic-conductor (either store: one message)."""
+    return DatabaseError(
+        f"the database's schema version is {current}, newer than the newest this "
+        f"engagic-conductor knows ({known})",
+        document=where,
+        hint="open it with the newer engagic-conductor that wrote it, or use another database file",
+    )
 
 
 def _apply(conn: sqlite3.Connection, migration: Migration, where: str) -> None:

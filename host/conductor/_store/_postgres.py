@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 
 from conductor._db import ChunkingKey, DocumentSummary, FailureRecord, UrlRecord
 from conductor._db import _database as sqlite
+from conductor._db._migrate import newer_schema_error, older_read_only_error
 from conductor._db._records import (
     UNKNOWN_CHUNKING,
     chunk_from_row,
@@ -426,24 +427,14 @@ def _first_line(error: Exception) -> str:
 
 def _version_error(current: int, newest: int, where: str) -> DatabaseError:
     if current > newest:
-        return DatabaseError(
-            f"the database's schema version is {current}, newer than the newest this "
-            f"engagic-conductor knows ({newest})",
-            document=where,
-            hint="use the newer engagic-conductor that wrote it",
-        )
+        return newer_schema_error(current, newest, where)
     if current == 0:
         return DatabaseError(
             "not an engagic-conductor database: it has no conductor schema",
             document=where,
             hint="run `conductor process --db URL` first",
         )
-    return DatabaseError(
-        f"the database's schema version is {current}, older than this "
-        f"engagic-conductor's ({newest}), and it was opened read-only",
-        document=where,
-        hint="open it once for writing to upgrade it (`conductor process --db URL`)",
-    )
+    return older_read_only_error(current, newest, where, how="`conductor process --db URL`")
 
 
 __all__ = ["PostgresStore", "is_postgres_url", "redact"]
