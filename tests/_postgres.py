@@ -10,6 +10,7 @@ server a test skips visibly on a developer machine and fails under CI
 from __future__ import annotations
 
 import os
+import time
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -49,8 +50,23 @@ def pg_url() -> Iterator[str]:
     try:
         yield with_database(admin, name)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+        _drop(admin, name)
+
+
+def _drop(admin: str, name: str, attempts: int = 50) -> None:
+    """Drops the test's database. FORCE ends our own sessions on it (a killed worker's
+    pool), but not an autovacuum worker's, which runs as the superuser and refuses with
+    InsufficientPrivilege (seen in CI after a test that wrote many rows): it finishes on
+    its own within moments, so try again."""
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 def table_counts(url: str, tables: tuple[str, ...]) -> dict[str, int]:
